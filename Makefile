@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ptp_vmclock: out-of-tree VMClock guest driver.
+#
+#   make                  build ptp_vmclock.ko for the running kernel (or KDIR=...)
+#   make install          install it (modules_install) and the udev rules
+#   make dkms             register the sources with DKMS and build for each kernel
+#   make setup            install the test rig's packages, fetch guest kernels
+#   make demo             set up, build, boot a demo guest and show the driver working
+#   make check            set up and run the whole test suite
+#   make unit             host unit tests of the core only
+KVER	?= $(shell uname -r)
+KDIR	?= /lib/modules/$(KVER)/build
+VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}/\1/p' dkms.conf 2>/dev/null)
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	install -D -m 0644 udev/60-vmclock.rules /etc/udev/rules.d/60-vmclock.rules
+	depmod -a $(KVER)
+
+dkms:
+	rm -rf /usr/src/vmclock-$(VERSION)
+	mkdir -p /usr/src/vmclock-$(VERSION)
+	cp -r Kbuild Makefile dkms.conf drivers include /usr/src/vmclock-$(VERSION)/
+	dkms add -m vmclock -v $(VERSION)
+	dkms build -m vmclock -v $(VERSION)
+
+setup:
+	bash tests/vm/setup.sh
+
+demo: setup
+	python3 tests/vm/rig.py --show demo
+
+check: setup
+	bash tests/run-all.sh
+
+unit:
+	$(MAKE) -C tests/unit check
+
+# Not kbuild's "clean": with M= at the top it deletes every *.ko below,
+# the unpacked guest kernels of .cache/ included.
+clean:
+	rm -rf build
+	find drivers -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' | xargs rm -f
+	rm -f Module.symvers modules.order .*.cmd
+	$(MAKE) -C tests/unit clean
+	$(MAKE) -C tools/vmclock-host clean
+	$(MAKE) -C tests/vm/guest clean
+
+.PHONY: all modules install dkms setup demo check unit clean

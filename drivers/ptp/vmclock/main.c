@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptp_vmclock: the VMClock device (probe, removal, mapping, validation).
+ *
+ * A hypervisor describes the VMClock page with an ACPI device (AMZNC10C or
+ * VMCLOCK, as _HID or _CID) whose _CRS holds exactly one memory descriptor,
+ * or with a DT node "amazon,vmclock" (reg, optional interrupt). The page is
+ * mapped once, validated once, and from then on never trusted: every value
+ * read from it goes through the bounded seq reader of vmclock-core.h.
+ */
+
+#include <linux/acpi.h>
+#include <linux/device.h>
+#include <linux/idr.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/mod_devicetable.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "vmclock.h"
+
+/* Smallest page worth mapping: the header fields up to and with flags. */
+#define VMCLOCK_MIN_SIZE	offsetofend(struct vmclock_abi, flags)
+
+static DEFINE_IDA(vmclock_ida);
+
+/**
+ * vmclock_snapshot() - a consistent copy of the page, retried a bounded time.
+ * @st: the device
+ * @snap: filled on success
+ * @read_counter: reads the CPU counter inside the seq window (may be NULL)
+ * @ctx: passed to @read_counter
+ *
+ * Return: 0, or -EBUSY when the hypervisor kept the page in flux, or when a
+ * disruption landed while we were retrying (timestamps taken around the call
+ * would then straddle a counter jump).
+ */
+int vmclock_snapshot(struct vmclock_state *st, struct vmclock_snap *snap,
+		     u64 (*read_counter)(void *ctx), void *ctx)
+{
+	u64 marker = le64_to_cpu(READ_ONCE(st->page->disruption_marker));
+	int tries;
+
+	for (tries = 0; tries < VMCLOCK_SEQ_TRIES; tries++) {
+		if (!vmclock_snap_read(st->page, st->size, snap,
+				       read_counter, ctx)) {
+			if (tries && snap->disruption_marker != marker)
+				return -EBUSY;
+			return 0;
+		}
+		cpu_relax();
+	}
+	return -EBUSY;
+}
+
+static void vmclock_state_release(struct kref *kref)
+{
+	struct vmclock_state *st = container_of(kref, struct vmclock_state,
+						kref);
+
+	if (st->page)
+		memunmap((void *)st->page);
+	kfree(st);
+}
+
+void vmclock_state_put(struct vmclock_state *st)
+{
+	kref_put(&st->kref, vmclock_state_release);
+}
+
+static void vmclock_put_action(void *data)
+{
+	vmclock_state_put(data);
+}
+
+static void vmclock_ida_free(void *data)
+{
+	struct vmclock_state *st = data;
+
+	ida_free(&vmclock_ida, st->index);
+}
+
+#ifdef CONFIG_ACPI
+struct vmclock_crs {
+	struct device *dev;
+	struct resource res;
+	unsigned int nr_mem;
+};
+
+static acpi_status vmclock_acpi_resource(struct acpi_resource *ares,
+					 void *data)
+{
+	struct vmclock_crs *crs = data;
+	struct resource_win win = {};
+	bool ok;
+
+	switch (ares->type) {
+	case ACPI_RESOURCE_TYPE_END_TAG:
+		return AE_OK;
+	case ACPI_RESOURCE_TYPE_MEMORY24:
+	case ACPI_RESOURCE_TYPE_MEMORY32:
+	case ACPI_RESOURCE_TYPE_FIXED_MEMORY32:
+		ok = acpi_dev_resource_memory(ares, &win.res);
+		break;
+	case ACPI_RESOURCE_TYPE_ADDRESS32:
+	case ACPI_RESOURCE_TYPE_ADDRESS64:
+	case ACPI_RESOURCE_TYPE_EXTENDED_ADDRESS64:
+		ok = acpi_dev_resource_address_space(ares, &win) &&
+		     resource_type(&win.res) == IORESOURCE_MEM;
+		break;
+	default:
+		dev_err(crs->dev, "unexpected resource type %u in _CRS\n",
+			ares->type);
+		return AE_ERROR;
+	}
+
+	if (!ok) {
+		dev_err(crs->dev, "unusable memory descriptor in _CRS\n");
+		return AE_ERROR;
+	}
+	if (++crs->nr_mem > 1) {
+		dev_err(crs->dev, "more than one memory descriptor in _CRS\n");
+		return AE_ERROR;
+	}
+	crs->res = win.res;
+	return AE_OK;
+}
+
+static int vmclock_acpi_region(struct device *dev, struct resource *res)
+{
+	struct vmclock_crs crs = { .dev = dev };
+	acpi_status status;
+
+	status = acpi_walk_resources(ACPI_HANDLE(dev), METHOD_NAME__CRS,
+				     vmclock_acpi_resource, &crs);
+	if (ACPI_FAILURE(status)) {
+		/* AE_ERROR comes from the walker, which said why. */
+		if (status != AE_ERROR)
+			dev_err(dev, "cannot read _CRS: %s\n",
+				acpi_format_exception(status));
+		return -ENODEV;
+	}
+	if (!crs.nr_mem) {
+		dev_err(dev, "no memory descriptor in _CRS\n");
+		return -ENODEV;
+	}
+	*res = crs.res;
+	return 0;
+}
+#else
+static int vmclock_acpi_region(struct device *dev, struct resource *res)
+{
+	return -ENODEV;
+}
+#endif
+
+static int vmclock_get_region(struct platform_device *pdev,
+			      struct resource *res)
+{
+	struct resource *r;
+
+	if (has_acpi_companion(&pdev->dev))
+		return vmclock_acpi_region(&pdev->dev, res);
+
+	r = platform_get_resource(pdev, IORESOURCE_MEM, 0);
+	if (!r) {
+		dev_err(&pdev->dev, "no memory region\n");
+		return -ENODEV;
+	}
+	*res = *r;
+	return 0;
+}
+
+/* Map the page and check the fields that are not covered by seq_count. */
+static int vmclock_map(struct vmclock_state *st, const struct resource *res)
+{
+	resource_size_t region = resource_size(res);
+	u32 magic, size;
+	u16 version;
+
+	if (region < VMCLOCK_MIN_SIZE) {
+		dev_err(st->dev, "region of %pa bytes is too small\n", &region);
+		return -EINVAL;
+	}
+
+	/*
+	 * Cacheable like ordinary RAM, and shared with the hypervisor even in
+	 * a guest with encrypted memory.
+	 */
+	st->page = memremap(res->start, region, MEMREMAP_WB | MEMREMAP_DEC);
+	if (!st->page) {
+		dev_err(st->dev, "cannot map %pR\n", res);
+		return -ENOMEM;
+	}
+	st->phys = res->start;
+
+	magic = le32_to_cpu(READ_ONCE(st->page->magic));
+	size = le32_to_cpu(READ_ONCE(st->page->size));
+	version = le16_to_cpu(READ_ONCE(st->page->version));
+
+	if (magic != VMCLOCK_MAGIC) {
+		dev_err(st->dev, "bad magic %#x\n", magic);
+		return -EINVAL;
+	}
+	if (version != 1) {
+		dev_err(st->dev, "unsupported version %u\n", version);
+		return -EINVAL;
+	}
+	if (size < VMCLOCK_MIN_SIZE || size > region) {
+		dev_err(st->dev, "size %u outside [%zu, %pa]\n", size,
+			VMCLOCK_MIN_SIZE, &region);
+		return -EINVAL;
+	}
+	st->size = size;
+	return 0;
+}
+
+static int vmclock_probe(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	struct vmclock_state *st;
+	struct vmclock_snap snap;
+	struct resource res;
+	int ret;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	kref_init(&st->kref);
+	st->dev = dev;
+	init_waitqueue_head(&st->waitq);
+	INIT_LIST_HEAD(&st->node);
+
+	/* From here on the device's reference is dropped by devm. */
+	ret = devm_add_action_or_reset(dev, vmclock_put_action, st);
+	if (ret)
+		return ret;
+
+	ret = vmclock_get_region(pdev, &res);
+	if (ret)
+		return ret;
+
+	ret = vmclock_map(st, &res);
+	if (ret)
+		return ret;
+
+	ret = vmclock_snapshot(st, &snap, NULL, NULL);
+	if (ret) {
+		dev_err(dev, "page never consistent\n");
+		return ret;
+	}
+
+	ret = ida_alloc(&vmclock_ida, GFP_KERNEL);
+	if (ret < 0)
+		return ret;
+	st->index = ret;
+	ret = devm_add_action_or_reset(dev, vmclock_ida_free, st);
+	if (ret)
+		return ret;
+	snprintf(st->name, sizeof(st->name), "vmclock%d", st->index);
+
+	/*
+	 * Teardown runs in reverse: notification sources go first, then the
+	 * detector work, then the PTP clock, then the misc device, so no
+	 * handler or work ever runs against an unregistered device.
+	 */
+	if (st->size >= PAGE_SIZE) {
+		ret = vmclock_miscdev_register(st);
+		if (ret)
+			return ret;
+	}
+
+	if (vmclock_ptp_usable(st, &snap)) {
+		ret = vmclock_ptp_register(st);
+		if (ret)
+			return ret;
+	}
+
+	if (!st->misc_registered && !st->ptp) {
+		dev_info(dev, "page of %u bytes without usable clock data: nothing to expose\n",
+			 st->size);
+		return -ENODEV;
+	}
+
+	ret = vmclock_notify_init(st, &snap);
+	if (ret)
+		return ret;
+
+	dev_info(dev, "%s: misc device %s, PTP clock %s\n", st->name,
+		 st->misc_registered ? "yes" : "no", st->ptp ? "yes" : "no");
+	return 0;
+}
+
+static const struct acpi_device_id vmclock_acpi_ids[] = {
+	{ "AMZNC10C", 0 },
+	{ "VMCLOCK", 0 },
+	{}
+};
+MODULE_DEVICE_TABLE(acpi, vmclock_acpi_ids);
+
+static const struct of_device_id vmclock_of_ids[] = {
+	{ .compatible = "amazon,vmclock" },
+	{}
+};
+MODULE_DEVICE_TABLE(of, vmclock_of_ids);
+
+static struct platform_driver vmclock_platform_driver = {
+	.probe = vmclock_probe,
+	.driver = {
+		.name = "vmclock",
+		.acpi_match_table = vmclock_acpi_ids,
+		.of_match_table = vmclock_of_ids,
+	},
+};
+
+static int __init vmclock_init(void)
+{
+	return platform_driver_register(&vmclock_platform_driver);
+}
+module_init(vmclock_init);
+
+static void __exit vmclock_exit(void)
+{
+	platform_driver_unregister(&vmclock_platform_driver);
+	ida_destroy(&vmclock_ida);
+}
+module_exit(vmclock_exit);
+
+MODULE_DESCRIPTION("PTP clock and /dev/vmclock for the VMClock shared page");
+MODULE_AUTHOR("vmclock project");
+MODULE_LICENSE("GPL");

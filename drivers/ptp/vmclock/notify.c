@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptp_vmclock: change detection.
+ *
+ * One delayed work item per device compares the page with what it saw last:
+ * every new seq_count wakes the pollers of /dev/vmclockN, and a new
+ * disruption_marker or vm_generation_counter also sends one KOBJ_CHANGE
+ * uevent. The work runs when the hypervisor notifies (ACPI Notify or the DT
+ * interrupt, if the page has NOTIFICATION_PRESENT), and otherwise polls
+ * every poll_interval_ms.
+ */
+
+#include <linux/acpi.h>
+#include <linux/interrupt.h>
+#include <linux/jiffies.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+
+#include "compat.h"
+#include "vmclock.h"
+
+/* Devices whose detector a change of poll_interval_ms must kick. */
+static LIST_HEAD(vmclock_devices);
+static DEFINE_MUTEX(vmclock_devices_lock);
+
+unsigned int vmclock_poll_interval_ms = 100;
+
+static int vmclock_poll_interval_set(const char *val,
+				     const struct kernel_param *kp)
+{
+	struct vmclock_state *st;
+	int ret;
+
+	ret = param_set_uint(val, kp);
+	if (ret)
+		return ret;
+
+	/* Let each detector pick the new interval up now, not a period later. */
+	mutex_lock(&vmclock_devices_lock);
+	list_for_each_entry(st, &vmclock_devices, node)
+		mod_delayed_work(system_wq, &st->work, 0);
+	mutex_unlock(&vmclock_devices_lock);
+	return 0;
+}
+
+static const struct kernel_param_ops vmclock_poll_interval_ops = {
+	.set = vmclock_poll_interval_set,
+	.get = param_get_uint,
+};
+module_param_cb(poll_interval_ms, &vmclock_poll_interval_ops,
+		&vmclock_poll_interval_ms, 0644);
+__MODULE_PARM_TYPE(poll_interval_ms, "uint");
+MODULE_PARM_DESC(poll_interval_ms,
+		 "Poll the page this often (ms) when the hypervisor does not notify; 0: never (default 100)");
+
+static void vmclock_uevent(struct vmclock_state *st,
+			   const struct vmclock_snap *snap)
+{
+	char marker[48], seq[32], generation[48];
+	char *envp[] = { marker, seq, NULL, NULL };
+	struct device *dev = st->misc_registered ? st->miscdev.this_device
+						 : st->dev;
+
+	snprintf(marker, sizeof(marker), "VMCLOCK_DISRUPTION_MARKER=%llu",
+		 snap->disruption_marker);
+	snprintf(seq, sizeof(seq), "VMCLOCK_SEQ_COUNT=%u", snap->seq);
+	if (snap->flags & VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT) {
+		snprintf(generation, sizeof(generation),
+			 "VMCLOCK_VM_GENERATION_COUNTER=%llu",
+			 snap->vm_generation_counter);
+		envp[2] = generation;
+	}
+	kobject_uevent_env(&dev->kobj, KOBJ_CHANGE, envp);
+}
+
+/* Record @snap as seen; wake pollers and send a uevent as it warrants. */
+static void vmclock_compare(struct vmclock_state *st,
+			    const struct vmclock_snap *snap)
+{
+	bool disrupted = snap->disruption_marker != st->last_marker;
+	bool regenerated = (snap->flags & VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT) &&
+			   snap->vm_generation_counter != st->last_generation;
+	bool seq_changed = snap->seq != st->last_seq;
+
+	st->last_seq = snap->seq;
+	st->last_marker = snap->disruption_marker;
+	st->last_generation = snap->vm_generation_counter;
+
+	if (disrupted || regenerated)
+		vmclock_uevent(st, snap);
+	if (seq_changed)
+		wake_up_interruptible_all(&st->waitq);
+}
+
+static void vmclock_detect(struct work_struct *work)
+{
+	struct vmclock_state *st = container_of(to_delayed_work(work),
+						struct vmclock_state, work);
+	unsigned int interval = READ_ONCE(vmclock_poll_interval_ms);
+	struct vmclock_snap snap;
+	int ret;
+
+	ret = vmclock_snapshot(st, &snap, NULL, NULL);
+	if (!ret) {
+		vmclock_compare(st, &snap);
+		/* The hypervisor tells us about the next change. */
+		if (st->has_notify &&
+		    (snap.flags & VMCLOCK_FLAG_NOTIFICATION_PRESENT))
+			return;
+	} else if (st->has_notify && !interval) {
+		/* Caught mid-update with nothing else to wake us: look again. */
+		interval = 1;
+	}
+
+	if (interval)
+		queue_delayed_work(system_wq, &st->work,
+				   msecs_to_jiffies(interval));
+}
+
+static void vmclock_kick(struct vmclock_state *st)
+{
+	mod_delayed_work(system_wq, &st->work, 0);
+}
+
+static void vmclock_detector_stop(void *data)
+{
+	struct vmclock_state *st = data;
+
+	mutex_lock(&vmclock_devices_lock);
+	list_del_init(&st->node);
+	mutex_unlock(&vmclock_devices_lock);
+
+	/* Nothing can queue the work any more; it may still requeue itself. */
+	cancel_delayed_work_sync(&st->work);
+}
+
+#ifdef CONFIG_ACPI
+static void vmclock_acpi_notify(acpi_handle handle, u32 event, void *data)
+{
+	vmclock_kick(data);
+}
+
+static void vmclock_acpi_notify_remove(void *data)
+{
+	struct vmclock_state *st = data;
+
+	acpi_dev_remove_notify_handler(ACPI_COMPANION(st->dev),
+				       ACPI_DEVICE_NOTIFY, vmclock_acpi_notify);
+}
+
+static int vmclock_acpi_notify_init(struct vmclock_state *st)
+{
+	int ret;
+
+	/* Device notifications are the values 0x80..0xff. */
+	ret = acpi_dev_install_notify_handler(ACPI_COMPANION(st->dev),
+					      ACPI_DEVICE_NOTIFY,
+					      vmclock_acpi_notify, st);
+	if (ret) {
+		dev_err(st->dev, "cannot install ACPI notify handler: %d\n",
+			ret);
+		return ret;
+	}
+	st->has_notify = true;
+	return devm_add_action_or_reset(st->dev, vmclock_acpi_notify_remove,
+					st);
+}
+#else
+static int vmclock_acpi_notify_init(struct vmclock_state *st)
+{
+	return 0;
+}
+#endif
+
+static irqreturn_t vmclock_irq(int irq, void *data)
+{
+	vmclock_kick(data);
+	return IRQ_HANDLED;
+}
+
+static int vmclock_irq_init(struct vmclock_state *st)
+{
+	struct platform_device *pdev = to_platform_device(st->dev);
+	int irq, ret;
+
+	irq = platform_get_irq_optional(pdev, 0);
+	if (irq == -ENXIO)
+		return 0;		/* no interrupt: poll */
+	if (irq < 0)
+		return irq;
+
+	ret = devm_request_irq(st->dev, irq, vmclock_irq, IRQF_SHARED,
+			       st->name, st);
+	if (ret) {
+		dev_err(st->dev, "cannot request irq %d: %d\n", irq, ret);
+		return ret;
+	}
+	st->has_notify = true;
+	return 0;
+}
+
+/**
+ * vmclock_notify_init() - start the change detector.
+ * @st: the device, with its misc device and PTP clock registered
+ * @snap: the copy of the page taken at probe, the baseline for changes
+ *
+ * The work's teardown is registered before the notification sources, so
+ * devm removes the sources first and then stops the work.
+ */
+int vmclock_notify_init(struct vmclock_state *st,
+			const struct vmclock_snap *snap)
+{
+	int ret;
+
+	st->last_seq = snap->seq;
+	st->last_marker = snap->disruption_marker;
+	st->last_generation = snap->vm_generation_counter;
+	INIT_DELAYED_WORK(&st->work, vmclock_detect);
+
+	mutex_lock(&vmclock_devices_lock);
+	list_add_tail(&st->node, &vmclock_devices);
+	mutex_unlock(&vmclock_devices_lock);
+
+	ret = devm_add_action_or_reset(st->dev, vmclock_detector_stop, st);
+	if (ret)
+		return ret;
+
+	if (has_acpi_companion(st->dev))
+		ret = vmclock_acpi_notify_init(st);
+	else
+		ret = vmclock_irq_init(st);
+	if (ret)
+		return ret;
+
+	vmclock_kick(st);
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ptp_vmclock: state shared by the files of the driver.
+ *
+ * One struct vmclock_state per VMClock device. It is reference counted
+ * because open files of /dev/vmclockN may outlive an unbind: the device
+ * holds one reference, every open file one more, and the mapping of the
+ * page is only dropped with the last reference.
+ */
+#ifndef _PTP_VMCLOCK_H
+#define _PTP_VMCLOCK_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/miscdevice.h>
+#include <linux/ptp_clock_kernel.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include <vmclock/vmclock-core.h>
+
+#define VMCLOCK_NAME_LEN	16	/* "vmclock" + index, fits ptp_clock_info.name */
+
+/* Bound on seq_count retries before a reader gives up with -EBUSY. */
+#define VMCLOCK_SEQ_TRIES	500
+
+struct vmclock_state {
+	struct kref kref;
+	struct device *dev;		/* the platform device */
+	char name[VMCLOCK_NAME_LEN];
+	int index;
+
+	/* The page, read-only; mapped until the last reference goes. */
+	const struct vmclock_abi *page;
+	phys_addr_t phys;
+	u32 size;			/* the page's size field as validated at probe */
+	bool removed;			/* set at unbind: file ops fail with -ENODEV */
+
+	/* PTP clock (NULL when the page carries no usable clock data). */
+	struct ptp_clock_info ptp_info;
+	struct ptp_clock *ptp;
+	enum vmclock_scale scale;
+
+	/* /dev/vmclockN (unregistered when the page is smaller than a page). */
+	struct miscdevice miscdev;
+	bool misc_registered;
+	wait_queue_head_t waitq;	/* woken on every seq_count change */
+
+	/* Change detector. */
+	struct delayed_work work;
+	struct list_head node;		/* on the list poll_interval_ms kicks */
+	bool has_notify;		/* an ACPI Notify or DT irq is wired up */
+	u32 last_seq;
+	u64 last_marker;
+	u64 last_generation;
+};
+
+extern unsigned int vmclock_poll_interval_ms;
+
+/* main.c */
+int vmclock_snapshot(struct vmclock_state *st, struct vmclock_snap *snap,
+		     u64 (*read_counter)(void *ctx), void *ctx);
+void vmclock_state_put(struct vmclock_state *st);
+
+/* ptp.c */
+bool vmclock_ptp_usable(struct vmclock_state *st,
+			const struct vmclock_snap *snap);
+int vmclock_ptp_register(struct vmclock_state *st);
+
+/* miscdev.c */
+int vmclock_miscdev_register(struct vmclock_state *st);
+
+/* notify.c */
+int vmclock_notify_init(struct vmclock_state *st,
+			const struct vmclock_snap *snap);
+
+#endif /* _PTP_VMCLOCK_H */

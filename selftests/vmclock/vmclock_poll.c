@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmclock_poll: poll()/epoll on /dev/vmclock0 as common.md fixes it.
+ * POLLIN|POLLRDNORM while seq_count differs from what this fd last read
+ * (0 at open), cleared by read(); a blocked waiter is woken by the polling
+ * timer (page without NOTIFICATION_PRESENT) and by a real ACPI Notify (page
+ * with it); POLLHUP only without NOTIFICATION_PRESENT and with
+ * poll_interval_ms=0. Every wait is bounded: a broken driver fails a check.
+ *
+ * Host commands: set (flags, time_esterror_nanosec, and the saved page at
+ * the end), notify. Rebinds the driver to switch notification modes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "host.h"
+#include "tap.h"
+
+#define WAKE_DELAY_MS	400	/* the child changes the page after this */
+#define BLOCKED_MIN_MS	300	/* a waiter returning earlier never blocked */
+#define WAKE_BOUND_MS	5000
+
+static char saved_interval[32] = "100";
+static unsigned long long esterror = 1000;	/* distinct value per update */
+
+static int open_dev(void)
+{
+	return open(VMC_DEV, O_RDONLY | O_CLOEXEC);
+}
+
+/* Read the page so the fd's recorded seq is current; true when done. */
+static bool drain(int fd)
+{
+	char buf[8192];
+
+	return pread(fd, buf, sizeof(buf), 0) > 0;
+}
+
+static short poll_now(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDNORM };
+
+	if (poll(&pfd, 1, timeout_ms) < 0)
+		return -1;
+	return pfd.revents;
+}
+
+/* After a read, no POLLIN: retried when the host moved seq meanwhile. */
+static void check_cleared(int fd, const char *name)
+{
+	short rev = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (!drain(fd)) {
+			tap_fail(name, "read failed: %s", strerror(errno));
+			return;
+		}
+		rev = poll_now(fd, 0);
+		if (rev >= 0 && !(rev & POLLIN))
+			break;
+		sleep_ms(200);
+	}
+	tap_check(rev >= 0 && !(rev & (POLLIN | POLLRDNORM)), name,
+		  "revents 0x%x after read()", (unsigned int)(unsigned short)rev);
+}
+
+static void check_initial(void)
+{
+	int fd = open_dev();
+	short rev;
+
+	if (fd < 0) {
+		tap_fail("fresh fd: POLLIN|POLLRDNORM", "open: %s", strerror(errno));
+		return;
+	}
+	rev = poll_now(fd, 0);
+	tap_check(rev > 0 && (rev & POLLIN) && (rev & POLLRDNORM),
+		  "fresh fd: POLLIN|POLLRDNORM (seq differs from 0)",
+		  "revents 0x%x", (unsigned int)(unsigned short)rev);
+	check_cleared(fd, "after read(): no POLLIN");
+	close(fd);
+}
+
+/*
+ * Blocks in poll() or epoll_wait() while a child changes the page after
+ * WAKE_DELAY_MS (and optionally raises a Notify). Must wake with POLLIN
+ * after having blocked, within WAKE_BOUND_MS.
+ */
+static void check_wake(const char *name, bool use_epoll, bool notify)
+{
+	char set[64];
+	const char *cmds[] = { set, notify ? "notify" : NULL, NULL };
+	uint64_t t0, ms;
+	int fd, ep = -1, ret, status = 0;
+	short rev = 0;
+	pid_t pid;
+
+	fd = open_dev();
+	if (fd < 0 || !drain(fd)) {
+		tap_fail(name, "open/read: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (use_epoll) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+			tap_fail(name, "epoll setup: %s", strerror(errno));
+			goto out;
+		}
+		if (epoll_wait(ep, &ev, 1, 0) != 0) {
+			tap_fail(name, "event pending right after read()");
+			goto out;
+		}
+	}
+	snprintf(set, sizeof(set), "set time_esterror_nanosec=%llu", ++esterror);
+	pid = host_cmds_later(WAKE_DELAY_MS, cmds);
+	if (pid < 0) {
+		tap_fail(name, "fork: %s", strerror(-pid));
+		goto out;
+	}
+	t0 = mono_ns();
+	if (use_epoll) {
+		struct epoll_event ev;
+
+		ret = epoll_wait(ep, &ev, 1, WAKE_BOUND_MS);
+		rev = ret == 1 ? (short)ev.events : ret;
+	} else {
+		rev = poll_now(fd, WAKE_BOUND_MS);
+	}
+	ms = (mono_ns() - t0) / 1000000;
+	ret = wait_child(pid, 30000, &status);
+	if (ret || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		tap_fail(name, "host command in the child failed (see above)");
+		goto out;
+	}
+	tap_check(rev > 0 && (rev & POLLIN) && ms >= BLOCKED_MIN_MS, name,
+		  "revents 0x%x after %llu ms (needs POLLIN after >= %d ms)",
+		  (unsigned int)(unsigned short)rev, (unsigned long long)ms,
+		  BLOCKED_MIN_MS);
+out:
+	if (ep >= 0)
+		close(ep);
+	close(fd);
+}
+
+static void check_hup(bool want_hup, const char *name)
+{
+	int fd = open_dev();
+	uint64_t t0;
+	short rev;
+
+	if (fd < 0 || !drain(fd)) {
+		tap_fail(name, "open/read: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	t0 = mono_ns();
+	/* POLLHUP is reported at once; the timeout only bounds a hang. */
+	rev = poll_now(fd, want_hup ? 2000 : 0);
+	tap_check(rev >= 0 && !!(rev & POLLHUP) == want_hup, name,
+		  "revents 0x%x after %llu ms", (unsigned int)(unsigned short)rev,
+		  (unsigned long long)((mono_ns() - t0) / 1000000));
+	close(fd);
+}
+
+static int set_interval(const char *val)
+{
+	int ret = param_write("poll_interval_ms", val);
+
+	if (ret)
+		tap_diag("poll_interval_ms=%s: %s", val, strerror(-ret));
+	return ret;
+}
+
+/* Sets the page's flags and rebinds so the driver probes the new mode. */
+static bool page_flags_rebind(u64 flags)
+{
+	int ret;
+
+	if (host_cmd("set flags=%llu", (unsigned long long)flags)) {
+		tap_diag("%s", host_error());
+		return false;
+	}
+	ret = vmc_rebind();
+	if (ret) {
+		tap_diag("rebind failed: %s", strerror(-ret));
+		return false;
+	}
+	return wait_path(VMC_DEV, true, VMC_SETTLE_MS);
+}
+
+int main(void)
+{
+	struct vmc_map m = { .fd = -1 };
+	struct vmclock_snap s;
+	struct vmclock_abi saved;
+	const char *why;
+	u64 flags;
+	bool have_saved;
+
+	tap_start("vmclock_poll: poll/epoll on /dev/vmclock0");
+	why = vmc_unavailable_reason();
+	if (why)
+		tap_skip_all("%s", why);
+	watchdog_arm(300, "vmclock_poll");
+	param_read("poll_interval_ms", saved_interval, sizeof(saved_interval));
+	if (!strcmp(saved_interval, "0"))
+		strcpy(saved_interval, "100");
+	have_saved = !vmc_save_page(&saved, NULL);
+	if (vmc_map_open(&m) || vmc_snap(&m, &s, false))
+		tap_bail("cannot map and read %s", VMC_DEV);
+	vmc_map_close(&m);
+	flags = s.flags;
+	tap_diag("seq %u flags 0x%llx poll_interval_ms %s", s.seq,
+		 (unsigned long long)flags, saved_interval);
+
+	/* Timer mode: a page without NOTIFICATION_PRESENT. */
+	if (set_interval(saved_interval))
+		tap_bail("cannot write " VMC_PARAM_DIR "/poll_interval_ms");
+	if (flags & VMCLOCK_FLAG_NOTIFICATION_PRESENT) {
+		flags &= ~VMCLOCK_FLAG_NOTIFICATION_PRESENT;
+		if (!page_flags_rebind(flags))
+			tap_bail("cannot switch the page to timer mode");
+	}
+	if (s.seq == 0)
+		tap_skip("fresh fd: POLLIN|POLLRDNORM", "page seq_count is 0");
+	else
+		check_initial();
+	check_hup(false, "timer mode: no POLLHUP");
+	check_wake("timer mode: poll() wakes with POLLIN on a host update", false, false);
+	check_wake("timer mode: epoll_wait() wakes with EPOLLIN on a host update", true, false);
+
+	if (!set_interval("0")) {
+		check_hup(true, "no notification, poll_interval_ms=0: POLLHUP");
+		set_interval(saved_interval);
+		check_hup(false, "poll_interval_ms restored: no POLLHUP");
+		check_wake("poll_interval_ms restored: timer wakes poll() again", false, false);
+	} else {
+		tap_fail("no notification, poll_interval_ms=0: POLLHUP",
+			 "cannot write poll_interval_ms at run time");
+	}
+
+	/* Notify mode: with the timer off, only the ACPI Notify can wake. */
+	if (page_flags_rebind(flags | VMCLOCK_FLAG_NOTIFICATION_PRESENT) &&
+	    !set_interval("0")) {
+		check_hup(false, "NOTIFICATION_PRESENT, poll_interval_ms=0: no POLLHUP");
+		check_wake("NOTIFICATION_PRESENT: ACPI Notify wakes poll()", false, true);
+		check_wake("NOTIFICATION_PRESENT: ACPI Notify wakes epoll_wait()", true, true);
+	} else {
+		tap_fail("NOTIFICATION_PRESENT: ACPI Notify wakes poll()",
+			 "could not set the flag, rebind and disable the timer");
+	}
+
+	set_interval(saved_interval);
+	if (have_saved && host_restore_page(&saved))
+		tap_diag("restoring the page failed: %s", host_error());
+	if (vmc_rebind() || !wait_path(VMC_DEV, true, VMC_SETTLE_MS))
+		tap_diag("rebinding with the restored page failed");
+	return tap_finish();
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of the rig's busybox initramfs: mount the basics, run the boot's
+# script (/rig/boot.sh) with the helpers of /rig/lib.sh, dump the kernel
+# log between markers for the host to scan, power off.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/rig/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mkdir -p /tmp /run && mount -t tmpfs tmpfs /tmp
+# Arguments the host put on the kernel command line as rig.NAME=VALUE.
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	rig.*=*) k=${arg#rig.}; k=${k%%=*}; export "RIG_$(echo "$k" | tr a-z- A-Z_)=${arg#*=}" ;;
+	esac
+done
+echo "RIG-BEGIN $(uname -r)"
+. /rig/lib.sh
+sh -c '. /rig/lib.sh; . /rig/boot.sh' 2>&1
+echo "RIG-STATUS $?"
+echo RIG-DMESG-BEGIN
+dmesg
+echo RIG-DMESG-END
+echo RIG-END
+sync
+poweroff -f

@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the rig's boot scripts (tests/vm/boots/*.sh), sourced in the
+# guest. Checks print TAP lines ("ok - ..." / "not ok - ..."); the host
+# numbers them and adds the boot's name.
+
+ok()	{ echo "ok - $*"; }
+notok()	{ echo "not ok - $*"; }
+skip()	{ echo "ok - $1 # SKIP ${2:-}"; }
+# check NAME CMD...: one TAP line from a command's exit status.
+check() {
+	name=$1; shift
+	if out=$("$@" 2>&1); then ok "$name"; else notok "$name"; echo "$out" | sed 's/^/# /'; fi
+}
+
+# The module under test: "ours" (this project's) or "intree" (the kernel's).
+load_rig() {
+	insmod /rig/modules/vmclock_rig.ko ${RIG_MAILBOX:+mailbox=$RIG_MAILBOX} "$@"
+}
+load_driver() {
+	echo "RIG-MODULE-LOADING ${RIG_MODULE:-ours}"
+	insmod "/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko" "$@"
+}
+unload_driver() { rmmod ptp_vmclock; }
+
+# host CMD...: run a vmclock-host command on the host through the mailbox.
+host() { rig-host "$@"; }
+
+# calibrate: the host learns the guest TSC offset while the guest echoes it.
+calibrate() {
+	rig-echo tsc 3 &
+	echo_pid=$!
+	out=$(rig-host calibrate)
+	st=$?
+	wait $echo_pid
+	echo "# calibrate: $out"
+	VMCLOCK_COUNTER_OFFSET=$(echo "$out" | sed -n 's/.*offset=\(-\{0,1\}[0-9]*\).*/\1/p')
+	export VMCLOCK_COUNTER_OFFSET
+	return $st
+}
+
+# wait_for SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
+wait_for() {
+	n=$(($1 * 10)); shift
+	while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; n=$((n - 1)); done
+	return 1
+}
+
+clocksource_is_tsc() {
+	[ "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)" = tsc ]
+}
+
+# The /dev/ptpN whose clock_name is vmclock0, or nothing.
+vmclock_ptp() {
+	for d in /sys/class/ptp/ptp*; do
+		[ "$(cat "$d/clock_name" 2>/dev/null)" = "${1:-vmclock0}" ] && { echo "/dev/${d##*/}"; return 0; }
+	done
+	return 1
+}
+
+# run_selftest NAME [ARGS]: run one selftest program; its TAP lines pass through.
+run_selftest() {
+	prog=/rig/bin/$1; shift
+	[ -x "$prog" ] || { notok "selftest $prog present"; return 1; }
+	"$prog" "$@"
+}
+
+# page_u64 OFFSET [DEV]: one little-endian u64 of the page, read through the
+# driver's read() (no lseek: the in-tree driver has none).
+page_u64() {
+	dd if="${2:-/dev/vmclock0}" of=/tmp/page.bin bs=4096 count=1 2>/dev/null || return 1
+	od -An -tu8 -j"$1" -N8 /tmp/page.bin | tr -d ' '
+}

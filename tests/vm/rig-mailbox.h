@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The test rig's mailbox: one 4 KiB page of guest RAM right after the
+ * VMClock page (guest-physical VMCLOCK_PAGE + 0x1000), reserved from the
+ * guest with memmap= and shared with the host through the guest-RAM backing
+ * file. It is a test-only channel between the rig's host side
+ * (tools/vmclock-host "serve") and the guest (tests/vm/rig-module, the
+ * selftests); no product code uses it. All fields little-endian; x86 only.
+ *
+ *  guest -> host echoes (calibration and accuracy checks)
+ *    RIG_MB_TSC_ECHO     u64  guest rdtsc value, rewritten in a tight loop
+ *    RIG_MB_PHC_ECHO     u64  guest PHC reading in ns, rewritten in a loop
+ *  host -> guest notification requests
+ *    RIG_MB_NOTIFY_REQ   u32  host increments; the rig module then evaluates
+ *                             the SSDT method that does Notify(VCLK, 0x80)
+ *    RIG_MB_NOTIFY_DONE  u32  rig module copies NOTIFY_REQ after evaluating
+ *  guest -> host action requests (one at a time)
+ *    RIG_MB_REQ_SEQ      u32  guest increments after writing RIG_MB_REQ_TEXT
+ *    RIG_MB_ACK_SEQ      u32  host sets it to REQ_SEQ when the action is done
+ *    RIG_MB_RESULT       s32  0 or the action's non-zero status
+ *    RIG_MB_REQ_TEXT     char[RIG_MB_REQ_MAX], NUL-terminated: a vmclock-host
+ *                             command line without the --file/--offset part,
+ *                             e.g. "set clock_status=4" or "disrupt --generation"
+ *    RIG_MB_REPLY_TEXT   char[RIG_MB_REPLY_MAX], NUL-terminated: the action's
+ *                             output (e.g. the result of "calibrate")
+ */
+#ifndef RIG_MAILBOX_H
+#define RIG_MAILBOX_H
+
+#define RIG_MB_TSC_ECHO		0x000
+#define RIG_MB_PHC_ECHO		0x008
+#define RIG_MB_NOTIFY_REQ	0x040
+#define RIG_MB_NOTIFY_DONE	0x044
+#define RIG_MB_REQ_SEQ		0x080
+#define RIG_MB_ACK_SEQ		0x084
+#define RIG_MB_RESULT		0x088
+#define RIG_MB_REQ_TEXT		0x100
+#define RIG_MB_REQ_MAX		0x400
+#define RIG_MB_REPLY_TEXT	0x800
+#define RIG_MB_REPLY_MAX	0x800
+
+/* Guest-physical layout used by the rig's default page source. */
+#define RIG_VMCLOCK_GPA		0x1f000000ULL	/* in RAM; memmap=8K$ reserves it */
+#define RIG_MAILBOX_GPA		(RIG_VMCLOCK_GPA + 0x1000)
+/* Firecracker-shaped variant: below 1 MiB. */
+#define RIG_FC_VMCLOCK_GPA	0x9d000ULL
+#define RIG_FC_MAILBOX_GPA	(RIG_FC_VMCLOCK_GPA + 0x1000)
+
+#endif /* RIG_MAILBOX_H */

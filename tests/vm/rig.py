@@ -1,0 +1,491 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The vmclock test rig: boot real Debian kernels under QEMU TCG with a
+host-driven VMClock page, run the in-guest checks, report TAP.
+
+Each boot is described by a script in tests/vm/boots/ whose header lines
+say how to boot it:
+
+    # rig-kernels: 6.1 6.12 7      kernels of .cache/kernels to boot it on
+    # rig-acpi: default            SSDT variant (iasl -D names joined by +),
+                                   or "none" for no table of ours
+    # rig-module: ours             module under test: ours | intree | none
+    # rig-qemu-vmclock: yes        also give the guest QEMU's -device vmclock
+    # rig-serve: --steady          extra arguments for vmclock-host serve
+    # rig-timeout: 300             seconds for the whole boot
+    # rig-cmdline: ...             extra kernel command line
+
+The guest's own checks are TAP lines on the serial console; the host adds,
+per boot, that the guest finished in time and that its kernel log is free of
+BUG, WARNING, Oops and their kind. The run ends with `N passed, N failed`.
+"""
+import argparse
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CACHE = os.environ.get("VMCLOCK_CACHE", os.path.join(ROOT, ".cache"))
+BUILD = os.path.join(ROOT, "build", "vm")
+VM = os.path.join(ROOT, "tests", "vm")
+
+VMCLOCK_GPA = 0x1F000000
+FC_VMCLOCK_GPA = 0x9D000
+RAM_MB = 512
+
+# What makes a guest run fail when it shows in the kernel log.
+KERNEL_FAILURES = re.compile(
+    r"BUG:|WARNING:|Oops|general protection fault|UBSAN:|"
+    r"soft lockup|hard LOCKUP|blocked for more than \d+ seconds|"
+    r"Kernel panic|Call Trace:")
+
+TAP_LINE = re.compile(r"^(not ok|ok)\b(?:\s+\d+)?(?:\s*-\s*)?(.*)$")
+PLAN_LINE = re.compile(r"^1\.\.(\d+)")
+
+
+class Report:
+    """Collects TAP results of the whole run and prints them as they come."""
+
+    def __init__(self):
+        self.n = self.passed = self.failed = self.skipped = 0
+
+    def result(self, good, name, diag=()):
+        self.n += 1
+        skip = "# SKIP" in name
+        if skip:
+            self.skipped += 1
+        elif good:
+            self.passed += 1
+        else:
+            self.failed += 1
+        print(f"{'ok' if good else 'not ok'} {self.n} - {name}", flush=True)
+        for line in diag:
+            print(f"# {line}", flush=True)
+
+    def note(self, text):
+        print(f"# {text}", flush=True)
+
+    def close(self):
+        print(f"1..{self.n}")
+        tail = f", {self.skipped} skipped" if self.skipped else ""
+        print(f"{self.passed} passed, {self.failed} failed{tail}", flush=True)
+        return self.failed == 0
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def kernel_version(kernel):
+    return os.path.basename(os.path.realpath(os.path.join(CACHE, "kernels", kernel)))
+
+
+# ------------------------------------------------------------------ boots
+class Boot:
+    def __init__(self, path):
+        self.path = path
+        self.name = os.path.basename(path)[:-3]
+        self.kernels = ["6.1", "6.12", "7"]
+        self.acpi = "default"
+        self.module = "ours"
+        self.qemu_vmclock = False
+        self.serve = ""
+        self.timeout = 300
+        self.cmdline = ""
+        with open(path) as f:
+            for line in f:
+                m = re.match(r"#\s*rig-([a-z-]+):\s*(.*?)\s*$", line)
+                if not m:
+                    continue
+                key, val = m.groups()
+                if key == "kernels":
+                    self.kernels = val.split()
+                elif key == "acpi":
+                    self.acpi = val
+                elif key == "module":
+                    self.module = val
+                elif key == "qemu-vmclock":
+                    self.qemu_vmclock = val == "yes"
+                elif key == "serve":
+                    self.serve = val
+                elif key == "timeout":
+                    self.timeout = int(val)
+                elif key == "cmdline":
+                    self.cmdline = val
+
+    @property
+    def gpa(self):
+        return FC_VMCLOCK_GPA if "FC_SHAPE" in self.acpi.split("+") else VMCLOCK_GPA
+
+
+def find_boots(names):
+    boots = [Boot(p) for p in sorted(glob.glob(os.path.join(VM, "boots", "*.sh")))]
+    if names:
+        boots = [b for b in boots if b.name in names]
+        missing = set(names) - {b.name for b in boots}
+        if missing:
+            sys.exit(f"rig: no such boot: {' '.join(sorted(missing))}")
+    return boots
+
+
+# ------------------------------------------------------------------ builds
+def build_host_parts():
+    """Everything that does not depend on the guest kernel."""
+    run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock-host")])
+    run(["make", "-s", "-C", os.path.join(VM, "guest"), "all"])
+    if not os.environ.get("RIG_NO_SELFTESTS"):
+        run(["make", "-s", "-C", os.path.join(ROOT, "selftests", "vmclock"), "all"])
+
+
+def build_acpi(variant):
+    out = os.path.join(BUILD, "acpi", f"{variant}.aml")
+    src = os.path.join(VM, "acpi", "vmclock.asl")
+    if os.path.exists(out) and os.path.getmtime(out) > os.path.getmtime(src):
+        return out
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    defs = [] if variant == "default" else sum((["-D", d] for d in variant.split("+")), [])
+    run(["iasl", "-vs", "-we", "-p", out[:-4]] + defs + [src], stdout=subprocess.DEVNULL)
+    return out
+
+
+def build_module(kernel, name, files, subdir="."):
+    """Build an external module for one kernel in a private copy of the
+    repository files it needs (kbuild writes objects next to the sources, so
+    kernels must not share a tree); subdir is where its Kbuild is."""
+    kver = kernel_version(kernel)
+    work = os.path.join(BUILD, "kbuild", kver, name)
+    os.makedirs(work, exist_ok=True)
+    for rel in files:
+        src = os.path.join(ROOT, rel)
+        dst = os.path.join(work, rel)
+        if os.path.isdir(src):
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(src, dst)
+    mdir = os.path.join(work, subdir)
+    run([os.path.join(VM, "kbuild.sh"), kernel, mdir, "modules"], stdout=subprocess.DEVNULL)
+    kos = glob.glob(os.path.join(mdir, "**", "*.ko"), recursive=True)
+    if not kos:
+        raise RuntimeError(f"no module built for {name} on {kver}")
+    return kos
+
+
+def intree_module(kernel):
+    kver = kernel_version(kernel)
+    pat = os.path.join(CACHE, "kernels", kver, "lib", "modules", kver, "kernel",
+                       "drivers", "ptp", "ptp_vmclock.ko*")
+    found = glob.glob(pat)
+    if not found:
+        return None
+    out = os.path.join(BUILD, "intree", kver, "ptp_vmclock.ko")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    src = found[0]
+    if src.endswith(".xz"):
+        with open(out, "wb") as f:
+            run(["xz", "-dc", src], stdout=f)
+    elif src.endswith(".zst"):
+        run(["zstd", "-q", "-f", "-d", src, "-o", out])
+    else:
+        shutil.copy2(src, out)
+    return out
+
+
+def make_initramfs(kernel, boot, modules):
+    """One cpio per (kernel, boot): busybox, helpers, tests, modules, script."""
+    kver = kernel_version(kernel)
+    tree = tempfile.mkdtemp(prefix="rig-initrd-")
+    try:
+        for d in ("bin", "sbin", "proc", "sys", "dev", "tmp", "rig/bin", "rig/modules"):
+            os.makedirs(os.path.join(tree, d), exist_ok=True)
+        shutil.copy2("/bin/busybox", os.path.join(tree, "bin", "busybox"))
+        os.symlink("busybox", os.path.join(tree, "bin", "sh"))
+        shutil.copy2(os.path.join(VM, "guest", "init.sh"), os.path.join(tree, "init"))
+        shutil.copy2(os.path.join(VM, "guest", "lib.sh"), os.path.join(tree, "rig", "lib.sh"))
+        shutil.copy2(boot.path, os.path.join(tree, "rig", "boot.sh"))
+        progs = [os.path.join(VM, "guest", p) for p in ("rig-echo", "rig-host", "uevent-listen")]
+        progs += [p for p in glob.glob(os.path.join(ROOT, "selftests", "vmclock", "build", "*"))
+                  if os.access(p, os.X_OK) and not p.endswith(".o")]
+        for p in progs:
+            shutil.copy2(p, os.path.join(tree, "rig", "bin"))
+        for sub, path in modules.items():
+            dst = os.path.join(tree, "rig", "modules", sub)
+            if sub.endswith(".ko"):
+                dst = os.path.join(tree, "rig", "modules")
+            os.makedirs(dst, exist_ok=True)
+            shutil.copy2(path, dst)
+        os.chmod(os.path.join(tree, "init"), 0o755)
+        out = os.path.join(BUILD, "initrd", f"{kver}-{boot.name}.cpio")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        files = subprocess.run(["find", "."], cwd=tree, check=True, capture_output=True,
+                               text=True).stdout
+        with open(out, "wb") as f:
+            subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=tree, input=files.encode(),
+                           stdout=f, check=True)
+        return out
+    finally:
+        shutil.rmtree(tree)
+
+
+# ------------------------------------------------------------------ one guest run
+class Guest:
+    """A QEMU process with its shared RAM file, serial log and host server."""
+
+    def __init__(self, kernel, boot, initrd, aml, workdir):
+        self.kernel, self.boot, self.initrd, self.aml = kernel, boot, initrd, aml
+        self.workdir = workdir
+        self.ram = os.path.join(workdir, "ram")
+        self.log = os.path.join(workdir, "serial.log")
+        self.monitor = os.path.join(workdir, "monitor.sock")
+        self.qemu = None
+        self.serve = None
+
+    def qemu_cmd(self, incoming=None):
+        kdir = os.path.join(CACHE, "kernels", self.kernel)
+        gpa = self.boot.gpa
+        append = ["console=ttyS0", "loglevel=4", "panic=-1", "tsc=reliable",
+                  f"memmap=8K${gpa:#x}", f"rig.mailbox={gpa + 0x1000:#x}",
+                  f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
+        if self.boot.cmdline:
+            append.append(self.boot.cmdline)
+        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
+               "-m", f"{RAM_MB}M",
+               "-object", f"memory-backend-file,id=ram,size={RAM_MB}M,mem-path={self.ram},share=on",
+               "-machine", "q35,memory-backend=ram",
+               "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", self.initrd,
+               "-append", " ".join(append),
+               "-display", "none", "-no-reboot", "-nodefaults",
+               "-chardev", f"file,id=ser,path={self.log},append=on", "-serial", "chardev:ser",
+               "-monitor", f"unix:{self.monitor},server=on,wait=off"]
+        if self.aml:
+            cmd += ["-acpitable", f"file={self.aml}"]
+        if self.boot.qemu_vmclock:
+            cmd += ["-device", "vmclock"]
+        if incoming:
+            cmd += ["-incoming", incoming]
+        return cmd
+
+    def start(self):
+        with open(self.ram, "wb") as f:
+            f.truncate(RAM_MB << 20)
+        self.qemu = subprocess.Popen(self.qemu_cmd(), stdin=subprocess.DEVNULL,
+                                     stdout=open(os.path.join(self.workdir, "qemu.out"), "w"),
+                                     stderr=subprocess.STDOUT)
+        host = os.path.join(ROOT, "tools", "vmclock-host", "build", "vmclock-host")
+        args = [host, "--file", self.ram, "--offset", hex(self.boot.gpa), "serve"]
+        args += self.boot.serve.split()
+        self.serve = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                      stdout=open(os.path.join(self.workdir, "serve.log"), "w"),
+                                      stderr=subprocess.STDOUT)
+
+    def hmp(self, command, wait_s=10):
+        """One human-monitor command over the unix socket."""
+        import socket
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(wait_s)
+        s.connect(self.monitor)
+        s.sendall((command + "\n").encode())
+        time.sleep(0.3)
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            data = b""
+        s.close()
+        return data.decode(errors="replace")
+
+    def save_restore(self):
+        """Real QEMU save to a file and restore into a new QEMU process."""
+        state = os.path.join(self.workdir, "state")
+        self.hmp(f'migrate "exec:cat > {state}"')
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if "completed" in self.hmp("info migrate"):
+                break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("migration to file did not complete")
+        self.hmp("quit")
+        self.qemu.wait(timeout=30)
+        os.unlink(self.monitor)
+        self.qemu = subprocess.Popen(self.qemu_cmd(incoming=f"exec:cat {state}"),
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=open(os.path.join(self.workdir, "qemu2.out"), "w"),
+                                     stderr=subprocess.STDOUT)
+        for _ in range(100):
+            if os.path.exists(self.monitor):
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+        self.hmp("cont")
+
+    def stop(self):
+        for p in (self.serve, self.qemu):
+            if p and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+
+    def wait(self, timeout):
+        """Follow the serial log until RIG-END or the deadline; act on requests."""
+        deadline = time.time() + timeout
+        pos = 0
+        seen_actions = 0
+        while time.time() < deadline:
+            text = read(self.log)
+            if "RIG-END" in text:
+                return True
+            actions = re.findall(r"^RIG-ACTION (\S+)", text, re.M)
+            for action in actions[seen_actions:]:
+                if action == "save-restore":
+                    self.save_restore()
+                with open(self.log, "a") as f:
+                    f.write(f"RIG-ACTION-DONE {action}\n")
+            seen_actions = len(actions)
+            if self.qemu.poll() is not None and "RIG-END" not in read(self.log):
+                return False
+            pos = len(text)
+            time.sleep(0.2)
+        return False
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+# ------------------------------------------------------------------ results
+def guest_results(report, label, text):
+    """Pass the guest's TAP lines on, and fail a program whose plan it missed."""
+    planned = ran = 0
+    plan_owner = None
+
+    def close_plan():
+        if plan_owner is not None and ran < planned:
+            report.result(False, f"{label}: {plan_owner} planned {planned} checks, ran {ran}")
+
+    body = text.split("RIG-DMESG-BEGIN")[0]
+    for raw in body.splitlines():
+        line = raw.strip("\r")
+        m = PLAN_LINE.match(line)
+        if m:
+            close_plan()
+            planned, ran, plan_owner = int(m.group(1)), 0, f"program #{report.n + 1}"
+            continue
+        m = TAP_LINE.match(line)
+        if m:
+            ran += 1
+            report.result(m.group(1) == "ok", f"{label}: {m.group(2).strip()}")
+    close_plan()
+
+
+def kernel_log(text):
+    m = re.search(r"RIG-DMESG-BEGIN\n(.*?)RIG-DMESG-END", text, re.S)
+    return m.group(1) if m else text
+
+
+def run_boot(report, kernel, boot, modules, keep):
+    label = f"{boot.name}@{kernel}"
+    initrd = make_initramfs(kernel, boot, modules)
+    aml = None if boot.acpi == "none" else build_acpi(boot.acpi)
+    for attempt in (1, 2):
+        workdir = tempfile.mkdtemp(prefix="rig-", dir="/dev/shm")
+        guest = Guest(kernel, boot, initrd, aml, workdir)
+        t0 = time.time()
+        try:
+            guest.start()
+            finished = guest.wait(boot.timeout)
+        finally:
+            guest.stop()
+        elapsed = time.time() - t0
+        text = read(guest.log)
+        klog = kernel_log(text)
+        before_module = text.split("RIG-MODULE-LOADING")[0]
+        # A TCG glitch can oops a kernel before our module is anywhere near
+        # it (rig-notes): retry such a boot once, and say so.
+        if (attempt == 1 and not finished and "RIG-MODULE-LOADING" not in text
+                and KERNEL_FAILURES.search(before_module)):
+            report.note(f"{label}: kernel failed before the module was loaded; retrying once")
+            report.note(f"retry reason: {KERNEL_FAILURES.search(before_module).group(0)}")
+            shutil.rmtree(workdir, ignore_errors=True)
+            continue
+        break
+    logdir = os.path.join(BUILD, "logs")
+    os.makedirs(logdir, exist_ok=True)
+    saved = os.path.join(logdir, f"{label}.log")
+    shutil.copy2(guest.log, saved)
+    shutil.copy2(os.path.join(workdir, "serve.log"), saved[:-4] + ".serve.log")
+    report.note(f"{label}: {elapsed:.1f} s, log {os.path.relpath(saved, ROOT)}")
+    guest_results(report, label, text)
+    status = re.search(r"^RIG-STATUS (\d+)", text, re.M)
+    report.result(finished, f"{label}: guest ran to the end within {boot.timeout} s",
+                  [] if finished else text.splitlines()[-15:])
+    bad = [l for l in klog.splitlines() if KERNEL_FAILURES.search(l)]
+    report.result(not bad, f"{label}: kernel log free of BUG/WARNING/Oops/lockups", bad[:10])
+    if status and status.group(1) != "0":
+        report.note(f"{label}: boot script exit status {status.group(1)}")
+    if not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return elapsed
+
+
+def kernel_modules(built, kernel, module):
+    """The rig module and the module under test for one kernel, built once."""
+    mods = built.setdefault(kernel, {})
+    if "vmclock_rig.ko" not in mods:
+        mods["vmclock_rig.ko"] = build_module(
+            kernel, "rig", ["tests/vm/rig-module/Kbuild", "tests/vm/rig-module/vmclock_rig.c",
+                            "tests/vm/rig-mailbox.h"], "tests/vm/rig-module")[0]
+    if module == "ours" and "ours" not in mods:
+        mods["ours"] = [k for k in build_module(
+            kernel, "vmclock", ["Kbuild", "drivers", "include"]) if k.endswith("ptp_vmclock.ko")][0]
+    if module == "intree" and "intree" not in mods:
+        intree = intree_module(kernel)
+        if intree:
+            mods["intree"] = intree
+    return mods
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("boots", nargs="*", help="boot names (default: all in tests/vm/boots)")
+    ap.add_argument("--kernels", help="comma-separated kernels to limit to (6.1,6.12,7)")
+    ap.add_argument("--keep", action="store_true", help="keep each guest's work dir")
+    ap.add_argument("--list", action="store_true", help="list boots and exit")
+    args = ap.parse_args()
+
+    boots = find_boots(args.boots)
+    if args.list:
+        for b in boots:
+            print(f"{b.name}: kernels={' '.join(b.kernels)} acpi={b.acpi} module={b.module}")
+        return 0
+    only = set(args.kernels.split(",")) if args.kernels else None
+
+    report = Report()
+    build_host_parts()
+    built = {}
+    for boot in boots:
+        for kernel in boot.kernels:
+            if only and kernel not in only:
+                continue
+            mods = kernel_modules(built, kernel, boot.module)
+            if boot.module == "intree" and "intree" not in mods:
+                report.result(True, f"{boot.name}@{kernel}: # SKIP no in-tree ptp_vmclock")
+                continue
+            run_boot(report, kernel, boot, mods, args.keep)
+    return 0 if report.close() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# One idempotent set-up for a fresh Debian 12 machine: installs the host
+# packages the rig needs (QEMU 10 from bookworm-backports, nothing from newer
+# suites), and downloads + unpacks the guest kernels into .cache/kernels/
+# without installing them. A second run downloads nothing.
+#
+# Extra suites come from the mirror this machine already uses, read from its
+# apt sources, with a private apt state under .cache/apt so the machine's own
+# sources and lists stay as they were.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE=${VMCLOCK_CACHE:-$ROOT/.cache}
+APTDIR=$CACHE/apt
+KDIR=$CACHE/kernels
+DEBS=$CACHE/debs
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (installs packages)"
+
+# ---------------------------------------------------------------- mirror
+# The URI of the machine's own Debian archive entry (the one serving bookworm).
+debian_mirror() {
+	local f uri
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] || continue
+		uri=$(awk 'BEGIN{RS=""} /Suites:[^\n]*bookworm([ \n]|$)/ {
+			if (match($0, /URIs:[ \t]*[^ \t\n]+/)) {
+				s = substr($0, RSTART, RLENGTH); sub(/URIs:[ \t]*/, "", s); print s; exit
+			}}' "$f")
+		[ -n "$uri" ] && { echo "$uri"; return; }
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -e "$f" ] || continue
+		uri=$(awk '$1=="deb" && $0 ~ / bookworm / { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f")
+		[ -n "$uri" ] && { echo "$uri"; return; }
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- host packages
+HOST_PKGS=(build-essential bc flex bison libelf-dev busybox-static acpica-tools
+	kmod cpio xz-utils zstd dwarves sparse python3 debootstrap socat)
+
+missing_pkgs() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"
+	done
+}
+
+MIRROR=$(debian_mirror) || die "cannot find the Debian mirror in /etc/apt sources"
+mkdir -p "$APTDIR" "$KDIR" "$DEBS"
+
+# apt configurations: "bpo" = the machine's sources + bookworm-backports (for
+# installs and the 6.12 kernel); "sid" = sid only (downloads, never installs).
+write_apt_conf() {
+	local name=$1; shift
+	mkdir -p "$APTDIR/$name/lists/partial" "$APTDIR/$name/cache/archives/partial"
+	printf '%s\n' "$@" > "$APTDIR/$name/sources.list"
+}
+write_apt_conf bpo "deb $MIRROR bookworm-backports main"
+write_apt_conf sid "deb $MIRROR sid main"
+
+apt_opts() {	# name
+	local d=$APTDIR/$1
+	echo "-o Dir::Etc::SourceList=$d/sources.list -o Dir::State::Lists=$d/lists -o Dir::Cache=$d/cache"
+	[ "$1" = sid ] && echo "-o Dir::Etc::SourceParts=/nonexistent"
+	echo "-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root"
+}
+
+apt_update() {	# name: refresh a private list at most once a day
+	local stamp=$APTDIR/$1/updated
+	if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
+		log "apt update ($1)"
+		# shellcheck disable=SC2046
+		apt-get $(apt_opts "$1") -q update >/dev/null
+		touch "$stamp"
+	fi
+}
+
+need=$(missing_pkgs "${HOST_PKGS[@]}")
+if [ -n "$need" ]; then
+	log "installing: $need"
+	[ -n "$(find /var/lib/apt/lists -name '*bookworm_main*Packages*' 2>/dev/null)" ] || apt-get -q update >/dev/null
+	# shellcheck disable=SC2086
+	apt-get -q install -y --no-install-recommends $need >/dev/null
+fi
+
+qemu_ok() {
+	command -v qemu-system-x86_64 >/dev/null &&
+		qemu-system-x86_64 -device help 2>/dev/null | grep -q '"vmclock"'
+}
+if ! qemu_ok; then
+	apt_update bpo
+	log "installing QEMU with -device vmclock from bookworm-backports"
+	# shellcheck disable=SC2046
+	apt-get $(apt_opts bpo) -q install -y --no-install-recommends \
+		-t bookworm-backports qemu-system-x86 seabios >/dev/null
+	qemu_ok || die "installed QEMU has no -device vmclock"
+fi
+
+# ---------------------------------------------------------------- kernels
+# The versioned linux-* packages a metapackage pulls in, recursively.
+kernel_closure() {	# conf suite meta...
+	local conf=$1 suite=$2; shift 2
+	local todo=() seen=" " p dep
+	for p in "$@"; do todo+=("$p/$suite"); done
+	while [ ${#todo[@]} -gt 0 ]; do
+		p=${todo[0]}; todo=("${todo[@]:1}")
+		# shellcheck disable=SC2046
+		for dep in $(apt-cache $(apt_opts "$conf") depends "$p" 2>/dev/null |
+			awk '/^ *\|?(Pre)?Depends: linux-(image|headers|kbuild|binary|modules|base)-[0-9]/ {print $2}'); do
+			case $seen in *" $dep "*) continue ;; esac
+			seen="$seen$dep "
+			todo+=("$dep")
+		done
+	done
+	echo "$seen"
+}
+
+# fetch_kernel FLAVOUR CONF SUITE: unpack image+modules+headers into .cache/kernels/KVER
+fetch_kernel() {
+	local flavour=$1 conf=$2 suite=$3 pkgs kver dest p
+	pkgs=$(kernel_closure "$conf" "$suite" linux-image-amd64 linux-headers-amd64)
+	kver=$(printf '%s\n' $pkgs | sed -n 's/^linux-headers-\(.*-amd64\)$/\1/p' | head -n1)
+	[ -n "$kver" ] || die "no $flavour kernel found in $suite"
+	dest=$KDIR/$kver
+	ln -sfn "$kver" "$KDIR/$flavour"
+	# A `make clean` of an external module whose M= tree holds this cache
+	# deletes every *.ko below it: count them, and unpack again if they went.
+	[ -e "$dest/.unpacked" ] && [ -n "$(find -L "$dest/lib/modules" -name '*.ko*' -print -quit)" ] &&
+		return 0
+	rm -rf "$dest"; mkdir -p "$dest"
+	local missing=""
+	for p in $pkgs; do
+		ls "$DEBS/${p}_"*.deb >/dev/null 2>&1 || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		log "downloading $flavour kernel $kver"
+		# shellcheck disable=SC2046,SC2086
+		(cd "$DEBS" && apt-get $(apt_opts "$conf") -q download $missing >/dev/null)
+	fi
+	log "unpacking $flavour kernel $kver"
+	for p in $pkgs; do
+		dpkg-deb -x "$(ls "$DEBS/${p}_"*.deb | tail -n1)" "$dest"
+	done
+	# Debian 12 ships modules under lib/, newer releases under usr/lib/.
+	[ -e "$dest/lib/modules" ] || { mkdir -p "$dest/lib"; ln -s ../usr/lib/modules "$dest/lib/modules"; }
+	depmod -b "$dest" "$kver"
+	# The arch headers include the -common tree by an absolute /usr/src path.
+	local hdr=$dest/usr/src/linux-headers-$kver
+	sed -i "s#/usr/src/#$dest/usr/src/#g" "$hdr/Makefile"
+	# Debian 12 ships the image as boot/vmlinuz-KVER, newer ones in the modules dir.
+	local img
+	img=$(find "$dest/boot" "$dest/usr/lib/modules/$kver" -maxdepth 1 \
+		\( -name "vmlinuz-$kver" -o -name vmlinuz \) 2>/dev/null | head -n1 || true)
+	[ -n "$img" ] || die "$kver: no vmlinuz"
+	ln -sfn "${img#"$dest"/}" "$dest/vmlinuz"
+	touch "$dest/.unpacked"
+}
+
+# Linux 7.x headers come with build tools linked against a newer glibc and
+# want the compiler the kernel was built with (gcc-16): modules for it are
+# built in a minimal sid chroot (tests/vm/kbuild.sh enters it).
+make_sid_root() {
+	local root=$CACHE/sid-root
+	[ -e "$root/.ready" ] && return 0
+	log "creating the sid build chroot (once)"
+	rm -rf "$root"
+	debootstrap --variant=minbase \
+		--include=make,gcc-16,libc6-dev,libelf1t64,libssl3t64,pahole,kmod,bc \
+		sid "$root" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+		die "debootstrap failed, see $CACHE/debootstrap.log"
+	touch "$root/.ready"
+}
+
+apt_update bpo
+apt_update sid
+make_sid_root
+fetch_kernel 6.1 bpo bookworm
+fetch_kernel 6.12 bpo bookworm-backports
+fetch_kernel 7 sid sid
+log "kernels ready: $(cd "$KDIR" && ls -d [0-9]*-amd64 | tr '\n' ' ')"
