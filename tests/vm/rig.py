@@ -160,12 +160,17 @@ def build_module(kernel, name, files, subdir="."):
     kernels must not share a tree); subdir is where its Kbuild is."""
     kver = kernel_version(kernel)
     work = os.path.join(BUILD, "kbuild", kver, name)
-    os.makedirs(work, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    # Sources only: build products of a build in the checkout itself carry
+    # that build's paths.
+    products = shutil.ignore_patterns("*.o", "*.ko", "*.mod", "*.mod.c", ".*.cmd",
+                                      "Module.symvers", "modules.order", ".tmp*")
     for rel in files:
         src = os.path.join(ROOT, rel)
         dst = os.path.join(work, rel)
         if os.path.isdir(src):
-            shutil.copytree(src, dst, dirs_exist_ok=True)
+            shutil.copytree(src, dst, ignore=products)
         else:
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             shutil.copy2(src, dst)
@@ -367,27 +372,51 @@ def read(path):
 
 # ------------------------------------------------------------------ results
 def guest_results(report, label, text):
-    """Pass the guest's TAP lines on, and fail a program whose plan it missed."""
-    planned = ran = 0
-    plan_owner = None
+    """Pass the guest's TAP lines on. A selftest program runs between the
+    markers "# selftest NAME" and "# selftest NAME exit RC" (guest/lib.sh):
+    it must print a plan (leading or trailing) that matches what it ran, and
+    a non-zero exit other than 4 (all skipped) must come with a failure."""
+    prog = None
 
-    def close_plan():
-        if plan_owner is not None and ran < planned:
-            report.result(False, f"{label}: {plan_owner} planned {planned} checks, ran {ran}")
+    def finish(rc):
+        if prog is None:
+            return
+        name, plan, ran, failed = prog["name"], prog["plan"], prog["ran"], prog["failed"]
+        if plan is None:
+            report.result(False, f"{label}: {name} printed no TAP plan (exit {rc})")
+        elif plan != ran and not (plan == 0 and failed):
+            report.result(False, f"{label}: {name} planned {plan} checks, ran {ran}")
+        elif rc not in ("0", "4") and not failed:
+            report.result(False, f"{label}: {name} exited {rc} without a failed check")
 
     body = text.split("RIG-DMESG-BEGIN")[0]
     for raw in body.splitlines():
         line = raw.strip("\r")
-        m = PLAN_LINE.match(line)
+        m = re.match(r"^# selftest (\S+)(?: exit (\d+))?$", line)
         if m:
-            close_plan()
-            planned, ran, plan_owner = int(m.group(1)), 0, f"program #{report.n + 1}"
+            if m.group(2) is None:
+                prog = {"name": m.group(1), "plan": None, "ran": 0, "failed": 0}
+            else:
+                finish(m.group(2))
+                prog = None
+            continue
+        m = PLAN_LINE.match(line)
+        if m and prog is not None:
+            prog["plan"] = int(m.group(1))
+            continue
+        if line.startswith("Bail out!"):
+            report.result(False, f"{label}: {line}")
+            if prog is not None:
+                prog["failed"] += 1
             continue
         m = TAP_LINE.match(line)
         if m:
-            ran += 1
-            report.result(m.group(1) == "ok", f"{label}: {m.group(2).strip()}")
-    close_plan()
+            good = m.group(1) == "ok"
+            if prog is not None:
+                prog["ran"] += 1
+                prog["failed"] += 0 if good else 1
+            report.result(good, f"{label}: {m.group(2).strip()}")
+    finish("lost")
 
 
 def kernel_log(text):

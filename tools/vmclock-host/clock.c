@@ -6,7 +6,6 @@
  * host (rdtsc, CLOCK_REALTIME) pair, shifted by the offset, is a reference
  * point of the guest counter; the period is the host TSC rate.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "vmclock-host.h"
@@ -37,7 +36,7 @@ int clock_round(struct host *h, const struct clock_cfg *c, bool first)
 {
 	struct clock_sample s;
 	uint8_t tt = c->time_type;
-	uint64_t sec, p = h->rate.period;
+	uint64_t sec, p;
 	int rc;
 
 	rc = tsc_rate_measure(h);
@@ -81,7 +80,7 @@ int clock_round(struct host *h, const struct clock_cfg *c, bool first)
 	return RC_OK;
 }
 
-/* Options shared by clock and steady; @extra holds the steady-only ones. */
+/* Options of clock and steady (interval, duration and stop: steady only). */
 struct clock_args {
 	int64_t offset;
 	const char *tt, *status;

@@ -225,16 +225,27 @@ vh calibrate --duration-ms 100 >/dev/null 2>"$tmp/err"; rc=$?
 why="exit $rc: $(cat "$tmp/err")"
 [ $rc -eq 1 ] && grep -q 'never changed' "$tmp/err"; ok "calibrate without a guest: exit 1, clear message"
 
-"$RG" phc-echo "$F" $MB 200000 1500 & pids+=($!)
-sleep 0.2
-r=$(vh echo-check --max-error-ns 1000000); rc=$?
-d=$(sed -n 's/^diff_ns=\(-*[0-9]*\).*/\1/p' <<<"$r")
+# echo-check against rig-guest phc-echo (PHC 200 us ahead of the host);
+# a loaded machine gives wide brackets: up to 3 tries for one below 100 us
+echo_check() {	# echo_check MAX_NS -> $r, $rc, $d
+	local try width
+	for try in 1 2 3; do
+		"$RG" phc-echo "$F" $MB 200000 1200 & pids+=($!)
+		sleep 0.2
+		r=$(vh echo-check --max-error-ns "$1" 2>/dev/null); rc=$?
+		wait "${pids[-1]}"
+		d=$(sed -n 's/^diff_ns=\(-*[0-9]*\).*/\1/p' <<<"$r")
+		width=$(sed -n 's/.* width_ns=\([0-9]*\).*/\1/p' <<<"$r")
+		[ -n "$width" ] && [ "$width" -le 100000 ] && break
+	done
+	r="$r (try $try)"
+}
+echo_check 1000000
 why="exit $rc: $r"
 [ $rc -eq 0 ] && [ "$d" -ge 150000 ] && [ "$d" -le 250000 ]; ok "echo-check: PHC 200 us ahead passes 1 ms ($r)"
-r=$(vh echo-check --max-error-ns 100000); rc=$?
+echo_check 100000
 why="exit $rc: $r"
-[ $rc -eq 1 ]; ok "echo-check: PHC 200 us ahead fails 100 us, exit 1"
-wait "${pids[-1]}"
+[ $rc -eq 1 ] && grep -q FAIL <<<"$r"; ok "echo-check: PHC 200 us ahead fails 100 us, exit 1 ($r)"
 
 # --- serve -----------------------------------------------------------------
 req() { "$RG" request "$F" $MB "$1" "${2:-5000}"; }
@@ -250,7 +261,7 @@ sleep 0.3
 is "serve --steady keeps a status set through the mailbox" "$(field clock_status)" 3
 page_time_ok "serve --steady: page tracks the host clock" 0 37 200
 n0=$(req notify | sed -n 's/^notify_req=//p')
-sleep 0.2
+sleep 0.4
 n1=$(req notify | sed -n 's/^notify_req=//p')
 why="notify_req $n0 -> $n1"
 [ -n "$n0" ] && [ "$n1" -ge $((n0 + 3)) ]; ok "serve --notify-on-update: NOTIFY_REQ grows with steady rounds"
