@@ -7,8 +7,12 @@ Each boot is described by a script in tests/vm/boots/ whose header lines
 say how to boot it:
 
     # rig-kernels: 6.1 6.12 7      kernels of .cache/kernels to boot it on
-    # rig-acpi: default            SSDT variant (iasl -D names joined by +),
-                                   or "none" for no table of ours
+    # rig-acpi: default            SSDT variants (iasl -D names joined by +),
+                                   or "none" for no table of ours; one guest
+                                   run per kernel and variant
+    # rig-expect: kernel-warning   the run must show a WARNING (rig canary)
+    # rig-known-differences: FILE  failing checks expected of the in-tree
+                                   driver (reported as TODO)
     # rig-module: ours             module under test: ours | intree | none
     # rig-qemu-vmclock: yes        also give the guest QEMU's -device vmclock
     # rig-serve: --steady          extra arguments for vmclock-host serve
@@ -53,13 +57,22 @@ class Report:
     """Collects TAP results of the whole run and prints them as they come."""
 
     def __init__(self):
-        self.n = self.passed = self.failed = self.skipped = 0
+        self.n = self.passed = self.failed = self.skipped = self.todo = 0
+        self.known = None   # {pattern: times seen} of the boot running now
 
     def result(self, good, name, diag=()):
         self.n += 1
         skip = "# SKIP" in name
+        if not good and self.known is not None:
+            for pat in self.known:
+                if pat in name:
+                    self.known[pat] += 1
+                    name += " # TODO known difference of the in-tree driver"
+                    break
         if skip:
             self.skipped += 1
+        elif "# TODO" in name:
+            self.todo += 1
         elif good:
             self.passed += 1
         else:
@@ -74,6 +87,8 @@ class Report:
     def close(self):
         print(f"1..{self.n}")
         tail = f", {self.skipped} skipped" if self.skipped else ""
+        if self.todo:
+            self.note(f"{self.todo} known differences of the in-tree driver (TODO)")
         print(f"{self.passed} passed, {self.failed} failed{tail}", flush=True)
         return self.failed == 0
 
@@ -92,12 +107,14 @@ class Boot:
         self.path = path
         self.name = os.path.basename(path)[:-3]
         self.kernels = ["6.1", "6.12", "7"]
-        self.acpi = "default"
+        self.acpi = ["default"]
+        self.expect_warning = False
         self.module = "ours"
         self.qemu_vmclock = False
         self.serve = ""
         self.timeout = 300
         self.cmdline = ""
+        self.known = None
         with open(path) as f:
             for line in f:
                 m = re.match(r"#\s*rig-([a-z-]+):\s*(.*?)\s*$", line)
@@ -107,7 +124,9 @@ class Boot:
                 if key == "kernels":
                     self.kernels = val.split()
                 elif key == "acpi":
-                    self.acpi = val
+                    self.acpi = val.split()
+                elif key == "expect":
+                    self.expect_warning = val == "kernel-warning"
                 elif key == "module":
                     self.module = val
                 elif key == "qemu-vmclock":
@@ -118,10 +137,14 @@ class Boot:
                     self.timeout = int(val)
                 elif key == "cmdline":
                     self.cmdline = val
+                elif key == "known-differences":
+                    with open(os.path.join(ROOT, val)) as kf:
+                        self.known = [l.strip() for l in kf
+                                      if l.strip() and not l.startswith("#")]
 
-    @property
-    def gpa(self):
-        return FC_VMCLOCK_GPA if "FC_SHAPE" in self.acpi.split("+") else VMCLOCK_GPA
+
+def page_gpa(acpi):
+    return FC_VMCLOCK_GPA if "FC_SHAPE" in acpi.split("+") else VMCLOCK_GPA
 
 
 def find_boots(names):
@@ -242,8 +265,9 @@ def make_initramfs(kernel, boot, modules):
 class Guest:
     """A QEMU process with its shared RAM file, serial log and host server."""
 
-    def __init__(self, kernel, boot, initrd, aml, workdir):
+    def __init__(self, kernel, boot, acpi, initrd, aml, workdir):
         self.kernel, self.boot, self.initrd, self.aml = kernel, boot, initrd, aml
+        self.acpi, self.gpa = acpi, page_gpa(acpi)
         self.workdir = workdir
         self.ram = os.path.join(workdir, "ram")
         self.log = os.path.join(workdir, "serial.log")
@@ -253,8 +277,8 @@ class Guest:
 
     def qemu_cmd(self, incoming=None):
         kdir = os.path.join(CACHE, "kernels", self.kernel)
-        gpa = self.boot.gpa
-        append = ["console=ttyS0", "loglevel=4", "panic=-1", "tsc=reliable",
+        gpa = self.gpa
+        append = [f"rig.acpi={self.acpi}", "console=ttyS0", "loglevel=4", "panic=-1", "tsc=reliable",
                   f"memmap=8K${gpa:#x}", f"rig.mailbox={gpa + 0x1000:#x}",
                   f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
         if self.boot.cmdline:
@@ -283,7 +307,7 @@ class Guest:
                                      stdout=open(os.path.join(self.workdir, "qemu.out"), "w"),
                                      stderr=subprocess.STDOUT)
         host = os.path.join(ROOT, "tools", "vmclock-host", "build", "vmclock-host")
-        args = [host, "--file", self.ram, "--offset", hex(self.boot.gpa), "serve"]
+        args = [host, "--file", self.ram, "--offset", hex(self.gpa), "serve"]
         args += self.boot.serve.split()
         self.serve = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                       stdout=open(os.path.join(self.workdir, "serve.log"), "w"),
@@ -424,13 +448,12 @@ def kernel_log(text):
     return m.group(1) if m else text
 
 
-def run_boot(report, kernel, boot, modules, keep):
-    label = f"{boot.name}@{kernel}"
-    initrd = make_initramfs(kernel, boot, modules)
-    aml = None if boot.acpi == "none" else build_acpi(boot.acpi)
+def run_boot(report, kernel, boot, acpi, initrd, keep):
+    label = f"{boot.name}@{kernel}" if len(boot.acpi) == 1 else f"{boot.name}[{acpi}]@{kernel}"
+    aml = None if acpi == "none" else build_acpi(acpi)
     for attempt in (1, 2):
         workdir = tempfile.mkdtemp(prefix="rig-", dir="/dev/shm")
-        guest = Guest(kernel, boot, initrd, aml, workdir)
+        guest = Guest(kernel, boot, acpi, initrd, aml, workdir)
         t0 = time.time()
         try:
             guest.start()
@@ -456,12 +479,24 @@ def run_boot(report, kernel, boot, modules, keep):
     shutil.copy2(guest.log, saved)
     shutil.copy2(os.path.join(workdir, "serve.log"), saved[:-4] + ".serve.log")
     report.note(f"{label}: {elapsed:.1f} s, log {os.path.relpath(saved, ROOT)}")
+    if boot.known is not None:
+        report.known = {pat: 0 for pat in boot.known}
     guest_results(report, label, text)
     status = re.search(r"^RIG-STATUS (\d+)", text, re.M)
     report.result(finished, f"{label}: guest ran to the end within {boot.timeout} s",
                   [] if finished else text.splitlines()[-15:])
     bad = [l for l in klog.splitlines() if KERNEL_FAILURES.search(l)]
-    report.result(not bad, f"{label}: kernel log free of BUG/WARNING/Oops/lockups", bad[:10])
+    if boot.expect_warning:
+        report.result(any("WARNING:" in l for l in bad),
+                      f"{label}: kernel-log check catches the deliberate WARNING", bad[:3])
+    else:
+        report.result(not bad, f"{label}: kernel log free of BUG/WARNING/Oops/lockups", bad[:10])
+    if report.known is not None:
+        # A listed difference must still be seen: the list stays true.
+        for pat, seen in report.known.items():
+            if not seen:
+                report.result(False, f"{label}: listed in-tree difference not seen: {pat}")
+        report.known = None
     if status and status.group(1) != "0":
         report.note(f"{label}: boot script exit status {status.group(1)}")
     if not keep:
@@ -497,7 +532,8 @@ def main():
     boots = find_boots(args.boots)
     if args.list:
         for b in boots:
-            print(f"{b.name}: kernels={' '.join(b.kernels)} acpi={b.acpi} module={b.module}")
+            print(f"{b.name}: kernels={' '.join(b.kernels)} acpi={' '.join(b.acpi)} "
+                  f"module={b.module}")
         return 0
     only = set(args.kernels.split(",")) if args.kernels else None
 
@@ -512,7 +548,9 @@ def main():
             if boot.module == "intree" and "intree" not in mods:
                 report.result(True, f"{boot.name}@{kernel}: # SKIP no in-tree ptp_vmclock")
                 continue
-            run_boot(report, kernel, boot, mods, args.keep)
+            initrd = make_initramfs(kernel, boot, mods)
+            for acpi in boot.acpi:
+                run_boot(report, kernel, boot, acpi, initrd, args.keep)
     return 0 if report.close() else 1
 
 

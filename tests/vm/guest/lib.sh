@@ -70,3 +70,26 @@ page_u64() {
 	dd if="${2:-/dev/vmclock0}" of=/tmp/page.bin bs=4096 count=1 2>/dev/null || return 1
 	od -An -tu8 -j"$1" -N8 /tmp/page.bin | tr -d ' '
 }
+
+# driver_selftests: a page with real clock data for the guest's TSC, kept
+# fresh by the host once calibrated, the module under test loaded, then
+# every selftest of selftests/vmclock (or those named in $RIG_SELFTESTS).
+driver_selftests() {
+	check "rig module loads" load_rig
+	check "host writes a page without clock data" host init --counter invalid --gen-counter
+	# calibrate exports VMCLOCK_COUNTER_OFFSET: run it in this shell.
+	if calibrate; then ok "host learns the guest TSC offset"; else notok "host learns the guest TSC offset"; fi
+	check "clocksource switched to tsc" wait_for 15 clocksource_is_tsc
+	check "host writes clock data" host clock --counter-offset "$VMCLOCK_COUNTER_OFFSET"
+	check "driver loads" load_driver
+	check "/dev/vmclock0 appears" wait_for 5 test -c /dev/vmclock0
+	export VMCLOCK_KO=/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko
+	for t in ${RIG_SELFTESTS:-vmclock_dev vmclock_ptp vmclock_poll vmclock_uevent vmclock_probe vmclock_lifecycle}; do
+		# Poll and uevent checks time the page's updates: no steady ones then.
+		case $t in vmclock_poll|vmclock_uevent) host steady --stop >/dev/null ;; esac
+		echo "# selftest $t"
+		run_selftest "$t"
+		echo "# selftest $t exit $?"
+		case $t in vmclock_poll|vmclock_uevent) host steady >/dev/null ;; esac
+	done
+}

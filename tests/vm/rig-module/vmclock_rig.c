@@ -35,6 +35,14 @@ static unsigned long long mailbox = RIG_MAILBOX_GPA;
 module_param(mailbox, ullong, 0444);
 MODULE_PARM_DESC(mailbox, "guest-physical address of the rig mailbox page");
 
+/*
+ * The rig's own canary: a kernel WARNING on load, so the runner's kernel-log
+ * check can be seen to fail a run (tests/vm/boots/rig-canary.sh).
+ */
+static bool warn_on_load;
+module_param(warn_on_load, bool, 0444);
+MODULE_PARM_DESC(warn_on_load, "raise a deliberate WARNING on load (rig self-test)");
+
 static char *notify_method = "\\_SB.VCLK.NTFY";
 module_param(notify_method, charp, 0444);
 MODULE_PARM_DESC(notify_method,
@@ -166,6 +174,8 @@ static int rig_setup_notify(void)
 static int __init rig_init(void)
 {
 	int ret;
+
+	WARN(warn_on_load, "vmclock_rig: deliberate warning (warn_on_load=1)\n");
 
 	if (!PAGE_ALIGNED(mailbox)) {
 		pr_err("mailbox 0x%llx is not page aligned\n", mailbox);
