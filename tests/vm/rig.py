@@ -162,6 +162,7 @@ def build_host_parts():
     """Everything that does not depend on the guest kernel."""
     run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock-host")])
     run(["make", "-s", "-C", os.path.join(VM, "guest"), "all"])
+    run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock-watch"), "STATIC=1"])
     if not os.environ.get("RIG_NO_SELFTESTS"):
         run(["make", "-s", "-C", os.path.join(ROOT, "selftests", "vmclock"), "all"])
 
@@ -237,7 +238,9 @@ def make_initramfs(kernel, boot, modules):
         shutil.copy2(os.path.join(VM, "guest", "init.sh"), os.path.join(tree, "init"))
         shutil.copy2(os.path.join(VM, "guest", "lib.sh"), os.path.join(tree, "rig", "lib.sh"))
         shutil.copy2(boot.path, os.path.join(tree, "rig", "boot.sh"))
-        progs = [os.path.join(VM, "guest", p) for p in ("rig-echo", "rig-host", "uevent-listen")]
+        progs = [os.path.join(VM, "guest", p)
+                 for p in ("rig-echo", "rig-host", "uevent-listen", "ptp-show")]
+        progs.append(os.path.join(ROOT, "tools", "vmclock-watch", "vmclock-watch"))
         progs += [p for p in glob.glob(os.path.join(ROOT, "selftests", "vmclock", "build", "*"))
                   if os.access(p, os.X_OK) and not p.endswith(".o")]
         for p in progs:
@@ -274,6 +277,7 @@ class Guest:
         self.monitor = os.path.join(workdir, "monitor.sock")
         self.qemu = None
         self.serve = None
+        self.actions = []   # (host action the guest asked for, outcome)
 
     def qemu_cmd(self, incoming=None):
         kdir = os.path.join(CACHE, "kernels", self.kernel)
@@ -341,7 +345,8 @@ class Guest:
             raise RuntimeError("migration to file did not complete")
         self.hmp("quit")
         self.qemu.wait(timeout=30)
-        os.unlink(self.monitor)
+        if os.path.exists(self.monitor):
+            os.unlink(self.monitor)
         self.qemu = subprocess.Popen(self.qemu_cmd(incoming=f"exec:cat {state}"),
                                      stdin=subprocess.DEVNULL,
                                      stdout=open(os.path.join(self.workdir, "qemu2.out"), "w"),
@@ -366,7 +371,6 @@ class Guest:
     def wait(self, timeout):
         """Follow the serial log until RIG-END or the deadline; act on requests."""
         deadline = time.time() + timeout
-        pos = 0
         seen_actions = 0
         while time.time() < deadline:
             text = read(self.log)
@@ -374,14 +378,17 @@ class Guest:
                 return True
             actions = re.findall(r"^RIG-ACTION (\S+)", text, re.M)
             for action in actions[seen_actions:]:
-                if action == "save-restore":
+                try:
+                    if action != "save-restore":
+                        raise RuntimeError("unknown action")
                     self.save_restore()
-                with open(self.log, "a") as f:
-                    f.write(f"RIG-ACTION-DONE {action}\n")
+                    outcome = "done"
+                except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+                    outcome = f"failed: {e}"
+                self.actions.append((action, outcome))
             seen_actions = len(actions)
             if self.qemu.poll() is not None and "RIG-END" not in read(self.log):
                 return False
-            pos = len(text)
             time.sleep(0.2)
         return False
 
@@ -448,7 +455,15 @@ def kernel_log(text):
     return m.group(1) if m else text
 
 
-def run_boot(report, kernel, boot, acpi, initrd, keep):
+def show_guest(text):
+    """The guest's own output, for a person: no kernel log, no rig markers."""
+    body = text.split("RIG-DMESG-BEGIN")[0]
+    for line in body.splitlines():
+        if not re.match(r"^\[\s*\d+\.\d+\]|^RIG-", line):
+            print(f"  | {line}", flush=True)
+
+
+def run_boot(report, kernel, boot, acpi, initrd, keep, show=False):
     label = f"{boot.name}@{kernel}" if len(boot.acpi) == 1 else f"{boot.name}[{acpi}]@{kernel}"
     aml = None if acpi == "none" else build_acpi(acpi)
     for attempt in (1, 2):
@@ -479,9 +494,13 @@ def run_boot(report, kernel, boot, acpi, initrd, keep):
     shutil.copy2(guest.log, saved)
     shutil.copy2(os.path.join(workdir, "serve.log"), saved[:-4] + ".serve.log")
     report.note(f"{label}: {elapsed:.1f} s, log {os.path.relpath(saved, ROOT)}")
+    if show:
+        show_guest(text)
     if boot.known is not None:
         report.known = {pat: 0 for pat in boot.known}
     guest_results(report, label, text)
+    for action, outcome in guest.actions:
+        report.result(outcome == "done", f"{label}: host action {action} {outcome}")
     status = re.search(r"^RIG-STATUS (\d+)", text, re.M)
     report.result(finished, f"{label}: guest ran to the end within {boot.timeout} s",
                   [] if finished else text.splitlines()[-15:])
@@ -527,6 +546,8 @@ def main():
     ap.add_argument("--kernels", help="comma-separated kernels to limit to (6.1,6.12,7)")
     ap.add_argument("--keep", action="store_true", help="keep each guest's work dir")
     ap.add_argument("--list", action="store_true", help="list boots and exit")
+    ap.add_argument("--show", action="store_true",
+                    help="print what each guest printed (kernel lines left out)")
     args = ap.parse_args()
 
     boots = find_boots(args.boots)
@@ -550,7 +571,7 @@ def main():
                 continue
             initrd = make_initramfs(kernel, boot, mods)
             for acpi in boot.acpi:
-                run_boot(report, kernel, boot, acpi, initrd, args.keep)
+                run_boot(report, kernel, boot, acpi, initrd, args.keep, args.show)
     return 0 if report.close() else 1
 
 
