@@ -17,6 +17,9 @@ say how to boot it:
     # rig-qemu-vmclock: yes        also give the guest QEMU's -device vmclock
     # rig-serve: --steady          extra arguments for vmclock-host serve
     # rig-timeout: 300             seconds for the whole boot
+    # rig-userland: bookworm       also unpack tests/vm/userland.sh NAME's
+                                   tree (client programs and their libraries)
+                                   into the guest's root
     # rig-cmdline: ...             extra kernel command line
 
 The guest's own checks are TAP lines on the serial console; the host adds,
@@ -115,6 +118,7 @@ class Boot:
         self.timeout = 300
         self.cmdline = ""
         self.known = None
+        self.userland = None
         with open(path) as f:
             for line in f:
                 m = re.match(r"#\s*rig-([a-z-]+):\s*(.*?)\s*$", line)
@@ -137,6 +141,8 @@ class Boot:
                     self.timeout = int(val)
                 elif key == "cmdline":
                     self.cmdline = val
+                elif key == "userland":
+                    self.userland = val
                 elif key == "known-differences":
                     with open(os.path.join(ROOT, val)) as kf:
                         self.known = [l.strip() for l in kf
@@ -162,9 +168,8 @@ def build_host_parts():
     """Everything that does not depend on the guest kernel."""
     run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock-host")])
     run(["make", "-s", "-C", os.path.join(VM, "guest"), "all"])
-    run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock-watch"), "STATIC=1"])
-    if not os.environ.get("RIG_NO_SELFTESTS"):
-        run(["make", "-s", "-C", os.path.join(ROOT, "selftests", "vmclock"), "all"])
+    run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock-watch"), "static"])
+    run(["make", "-s", "-C", os.path.join(ROOT, "selftests", "vmclock"), "all"])
 
 
 def build_acpi(variant):
@@ -226,6 +231,15 @@ def intree_module(kernel):
     return out
 
 
+def userland(name):
+    """The root tree tests/vm/userland.sh makes for NAME (built once, cached)."""
+    out = subprocess.run(["bash", os.path.join(VM, "userland.sh"), name], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()
+    if not out or not os.path.isdir(out[-1]):
+        raise RuntimeError(f"userland.sh {name} printed no tree")
+    return out[-1]
+
+
 def make_initramfs(kernel, boot, modules):
     """One cpio per (kernel, boot): busybox, helpers, tests, modules, script."""
     kver = kernel_version(kernel)
@@ -240,7 +254,8 @@ def make_initramfs(kernel, boot, modules):
         shutil.copy2(boot.path, os.path.join(tree, "rig", "boot.sh"))
         progs = [os.path.join(VM, "guest", p)
                  for p in ("rig-echo", "rig-host", "uevent-listen", "ptp-show")]
-        progs.append(os.path.join(ROOT, "tools", "vmclock-watch", "vmclock-watch"))
+        shutil.copy2(os.path.join(ROOT, "tools", "vmclock-watch", "vmclock-watch-static"),
+                     os.path.join(tree, "rig", "bin", "vmclock-watch"))
         progs += [p for p in glob.glob(os.path.join(ROOT, "selftests", "vmclock", "build", "*"))
                   if os.access(p, os.X_OK) and not p.endswith(".o")]
         for p in progs:
@@ -251,6 +266,8 @@ def make_initramfs(kernel, boot, modules):
                 dst = os.path.join(tree, "rig", "modules")
             os.makedirs(dst, exist_ok=True)
             shutil.copy2(path, dst)
+        if boot.userland:
+            shutil.copytree(userland(boot.userland), tree, symlinks=True, dirs_exist_ok=True)
         os.chmod(os.path.join(tree, "init"), 0o755)
         out = os.path.join(BUILD, "initrd", f"{kver}-{boot.name}.cpio")
         os.makedirs(os.path.dirname(out), exist_ok=True)

@@ -13,7 +13,8 @@ check "host writes a page" host init --counter invalid
 case $RIG_ACPI in
 *CRS_TWO*|*CRS_IO*)
 	load_driver
-	check "driver refuses _CRS of $RIG_ACPI" sh -c 'sleep 1; ! test -e /dev/vmclock0'
+	sleep 1
+	check "driver refuses _CRS of $RIG_ACPI" not test -e /dev/vmclock0
 	dmesg | grep -i vmclock | tail -n 3 | sed 's/^/# /'
 	check "the refusal is explained in the kernel log" sh -c 'dmesg | grep -q "vmclock.*_CRS"'
 	;;

@@ -13,5 +13,6 @@ check "/dev/vmclock0 appears for QEMU's device" wait_for 5 test -c /dev/vmclock0
 before=$(page_u64 16)
 echo "# disruption_marker before save: $before"
 echo "RIG-ACTION save-restore"
-check "disruption_marker moved by one" wait_for 120 sh -c "[ \"\$(. /rig/lib.sh; page_u64 16)\" = $((before + 1)) ]"
+marker_is() { [ "$(page_u64 16)" = "$1" ]; }
+check "disruption_marker moved by one" wait_for 120 marker_is $((before + 1))
 echo "# disruption_marker after restore: $(page_u64 16)"

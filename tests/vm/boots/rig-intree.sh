@@ -44,6 +44,6 @@ fi
 unload_driver
 host set magic=0x12345678 >/dev/null
 load_driver 2>/dev/null
-check "in-tree driver refuses a page with a wrong magic" sh -c '! test -e /dev/vmclock0'
+check "in-tree driver refuses a page with a wrong magic" not test -e /dev/vmclock0
 unload_driver 2>/dev/null
 true

@@ -4,7 +4,7 @@
 # script (/rig/boot.sh) with the helpers of /rig/lib.sh, dump the kernel
 # log between markers for the host to scan, power off.
 /bin/busybox --install -s /bin
-export PATH=/bin:/sbin:/rig/bin
+export PATH=/bin:/sbin:/rig/bin:/usr/sbin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null

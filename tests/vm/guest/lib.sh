@@ -12,6 +12,9 @@ check() {
 	if out=$("$@" 2>&1); then ok "$name"; else notok "$name"; echo "$out" | sed 's/^/# /'; fi
 }
 
+# not CMD...: succeeds when CMD fails (for check; works with functions too).
+not() { ! "$@"; }
+
 # The module under test: "ours" (this project's) or "intree" (the kernel's).
 load_rig() {
 	insmod /rig/modules/vmclock_rig.ko ${RIG_MAILBOX:+mailbox=$RIG_MAILBOX} "$@"
@@ -71,18 +74,24 @@ page_u64() {
 	od -An -tu8 -j"$1" -N8 /tmp/page.bin | tr -d ' '
 }
 
-# driver_selftests: a page with real clock data for the guest's TSC, kept
-# fresh by the host once calibrated, the module under test loaded, then
-# every selftest of selftests/vmclock (or those named in $RIG_SELFTESTS).
-driver_selftests() {
+# bring_up: the rig module, a page with real clock data for the guest's TSC
+# (the host learns the offset first and keeps the data fresh when its serve
+# runs --steady), and the module under test bound to it.
+bring_up() {
 	check "rig module loads" load_rig
 	check "host writes a page without clock data" host init --counter invalid --gen-counter
 	# calibrate exports VMCLOCK_COUNTER_OFFSET: run it in this shell.
 	if calibrate; then ok "host learns the guest TSC offset"; else notok "host learns the guest TSC offset"; fi
 	check "clocksource switched to tsc" wait_for 15 clocksource_is_tsc
-	check "host writes clock data" host clock --counter-offset "$VMCLOCK_COUNTER_OFFSET"
-	check "driver loads" load_driver
+	check "host writes clock data for the guest's TSC" host clock --counter-offset "$VMCLOCK_COUNTER_OFFSET"
+	check "ptp_vmclock (${RIG_MODULE:-ours}) loads on $(uname -r)" load_driver
 	check "/dev/vmclock0 appears" wait_for 5 test -c /dev/vmclock0
+}
+
+# driver_selftests: bring_up, then every selftest of selftests/vmclock (or
+# those named in $RIG_SELFTESTS).
+driver_selftests() {
+	bring_up
 	export VMCLOCK_KO=/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko
 	for t in ${RIG_SELFTESTS:-vmclock_dev vmclock_ptp vmclock_poll vmclock_uevent vmclock_probe vmclock_lifecycle}; do
 		# Poll and uevent checks time the page's updates: no steady ones then.
@@ -92,4 +101,25 @@ driver_selftests() {
 		echo "# selftest $t exit $?"
 		case $t in vmclock_poll|vmclock_uevent) host steady >/dev/null ;; esac
 	done
+}
+
+# watch_disruption_start / watch_disruption_end: a reader blocked in poll()
+# (tools/vmclock-watch) and a uevent listener wait for one disruption,
+# started before the host causes it; _end checks that both saw it.
+watch_disruption_start() {
+	rm -f /tmp/listening
+	uevent-listen -t 120 -n 1 -r /tmp/listening VMCLOCK_DISRUPTION_MARKER > /tmp/uevent.out 2>&1 &
+	uevent_pid=$!
+	wait_for 5 test -e /tmp/listening
+	vmclock-watch -n 1 -t 120 > /tmp/watch.out 2>&1 &
+	watch_pid=$!
+	sleep 1
+}
+watch_disruption_end() {
+	wait $watch_pid
+	check "vmclock-watch woke from poll() and saw the new marker" [ $? = 0 ]
+	sed 's/^/# /' /tmp/watch.out
+	wait $uevent_pid
+	check "the driver sent a disruption uevent" [ $? = 0 ]
+	sed 's/^/# /' /tmp/uevent.out
 }
