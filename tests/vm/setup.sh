@@ -127,7 +127,13 @@ kernel_closure() {	# conf suite meta...
 # fetch_kernel FLAVOUR CONF SUITE: unpack image+modules+headers into .cache/kernels/KVER
 fetch_kernel() {
 	local flavour=$1 conf=$2 suite=$3 pkgs kver dest p
-	pkgs=$(kernel_closure "$conf" "$suite" linux-image-amd64 linux-headers-amd64)
+	# Resolving takes apt-cache a while: once per refresh of the lists.
+	local resolved=$APTDIR/$flavour.packages
+	if [ ! "$resolved" -nt "$APTDIR/$conf/updated" ]; then
+		kernel_closure "$conf" "$suite" linux-image-amd64 linux-headers-amd64 >"$resolved.new"
+		mv "$resolved.new" "$resolved"
+	fi
+	pkgs=$(cat "$resolved")
 	kver=$(printf '%s\n' $pkgs | sed -n 's/^linux-headers-\(.*-amd64\)$/\1/p' | head -n1)
 	[ -n "$kver" ] || die "no $flavour kernel found in $suite"
 	dest=$KDIR/$kver
