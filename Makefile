@@ -9,6 +9,7 @@
 #   make demo             set up, build, boot a demo guest and show the driver working
 #   make check            set up and run the whole test suite
 #   make unit             host unit tests of the core only
+#   make bench            boot guests and print the performance table
 KVER	?= $(shell uname -r)
 KDIR	?= /lib/modules/$(KVER)/build
 VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}/\1/p' dkms.conf 2>/dev/null)
@@ -42,6 +43,9 @@ check: setup
 unit:
 	$(MAKE) -C tests/unit check
 
+bench: setup
+	bench/run.sh
+
 # Not kbuild's "clean": with M= at the top it deletes every *.ko below,
 # the unpacked guest kernels of .cache/ included.
 clean:
@@ -53,4 +57,4 @@ clean:
 	$(MAKE) -C tools/vmclock-host clean
 	$(MAKE) -C tests/vm/guest clean
 
-.PHONY: all modules install dkms setup demo check unit clean
+.PHONY: all modules install dkms setup demo check unit bench clean

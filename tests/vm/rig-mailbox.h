@@ -23,6 +23,11 @@
  *                             e.g. "set clock_status=4" or "disrupt --generation"
  *    RIG_MB_REPLY_TEXT   char[RIG_MB_REPLY_MAX], NUL-terminated: the action's
  *                             output (e.g. the result of "calibrate")
+ *  host -> guest wake-up timing (vmclock-host "bump", bench/)
+ *    RIG_MB_BUMP_TSC     u64  host rdtsc taken just before the bump's
+ *                             seq_count became even; stored before it
+ *    RIG_MB_BUMP_SEQ     u32  the even seq_count that bump wrote, so a
+ *                             reader can tell which bump BUMP_TSC belongs to
  */
 #ifndef RIG_MAILBOX_H
 #define RIG_MAILBOX_H
@@ -38,6 +43,8 @@
 #define RIG_MB_REQ_MAX		0x400
 #define RIG_MB_REPLY_TEXT	0x800
 #define RIG_MB_REPLY_MAX	0x800
+#define RIG_MB_BUMP_TSC		0x010
+#define RIG_MB_BUMP_SEQ		0x018
 
 /* Guest-physical layout used by the rig's default page source. */
 #define RIG_VMCLOCK_GPA		0x1f000000ULL	/* in RAM; memmap=8K$ reserves it */

@@ -219,6 +219,30 @@ vh set clock_status=0
 vh disrupt --marker-only >/dev/null
 is "disrupt --marker-only: QEMU shape (seq +2, status kept)" "$(seq_now),$(field clock_status)" "$((s0 + 4)),0"
 
+# --- bump (bench/ wake-up timing) ------------------------------------------
+mb_u64() { od -An -tu8 -j$(($MB + $1)) -N8 "$F" | tr -d ' '; }
+mb_u32() { od -An -tu4 -j$(($MB + $1)) -N4 "$F" | tr -d ' '; }
+BUMP_TSC=0x010 BUMP_SEQ=0x018 NOTIFY_REQ=0x040	# tests/vm/rig-mailbox.h
+vh clock --counter-offset 0
+vh dump | grep -v '^seq_count=' >"$tmp/before"
+t0=$("$RG" tsc)
+one_tx "bump" vh bump
+t1=$("$RG" tsc)
+vh dump | grep -v '^seq_count=' >"$tmp/after"
+why=$(diff "$tmp/before" "$tmp/after" | head -4)
+cmp -s "$tmp/before" "$tmp/after"; ok "bump: every field but seq_count unchanged"
+is "bump: RIG_MB_BUMP_SEQ is the new seq_count" "$(mb_u32 $BUMP_SEQ)" "$(seq_now)"
+bt=$(mb_u64 $BUMP_TSC)
+why="tsc before $t0, bump_tsc $bt, after $t1"
+[ "$bt" -gt "$t0" ] && [ "$bt" -lt "$t1" ]; ok "bump: RIG_MB_BUMP_TSC is a host TSC taken during the command"
+m0=$(field disruption_marker) n0=$(mb_u32 $NOTIFY_REQ)
+one_tx "bump --disrupt" vh bump --disrupt
+is "bump --disrupt: marker +1, no notify" "$(field disruption_marker),$(mb_u32 $NOTIFY_REQ)" "$((m0 + 1)),$n0"
+r=$(vh bump --notify)
+is "bump --notify: NOTIFY_REQ +1" "$(mb_u32 $NOTIFY_REQ)" $((n0 + 1))
+why="$r"
+grep -q "^seq=$(seq_now) bump_tsc=$(mb_u64 $BUMP_TSC) " <<<"$r"; ok "bump prints the seq and TSC it stored ($r)"
+
 # --- calibrate / echo-check against a fake guest --------------------------
 calib_ok "calibrate recovers the offset $TRUE_OFF" vh calibrate
 vh calibrate --duration-ms 100 >/dev/null 2>"$tmp/err"; rc=$?
@@ -267,6 +291,14 @@ why="notify_req $n0 -> $n1"
 [ -n "$n0" ] && [ "$n1" -ge $((n0 + 3)) ]; ok "serve --notify-on-update: NOTIFY_REQ grows with steady rounds"
 r=$(req "dump")
 grep -q '^magic=0x4b4c4356' <<<"$r"; ok "serve: reply text carries the output (dump)"
+req "steady --stop" >/dev/null; sleep 0.1
+s0=$(seq_now) n0=$(mb_u32 $NOTIFY_REQ)
+r=$(req "bump --notify")
+why="$r"
+[ "$(seq_now)" -eq $((s0 + 2)) ] && [ "$(mb_u32 $NOTIFY_REQ)" -eq $((n0 + 1)) ] &&
+	[ "$(mb_u32 $BUMP_SEQ)" -eq $((s0 + 2)) ]
+ok "serve: bump --notify with --notify-on-update: seq +2, one notify"
+req "steady --interval-ms 50" >/dev/null
 r=$(req "bogus --x")
 why="$r"
 grep -q '^result=2' <<<"$r" && grep -q "unknown command 'bogus'" <<<"$r"; ok "serve: bad request -> result 2 + message"
@@ -322,6 +354,8 @@ bad "echo-check without --max-error-ns" --file "$F" --offset $OFF echo-check
 bad "steady --stop outside serve" --file "$F" --offset $OFF steady --stop
 bad "disrupt conflicting options" --file "$F" --offset $OFF disrupt --marker-only --unreliable-ms 5
 bad "dump extra argument" --file "$F" --offset $OFF dump now
+bad "bump unknown option" --file "$F" --offset $OFF bump --loud
+bad "bump extra argument" --file "$F" --offset $OFF bump now
 s0=$(seq_now)
 "$VH" --file "$F" --offset $OFF set clock_status=1 nosuch=2 2>/dev/null
 is "a rejected set writes nothing" "$(seq_now),$(field clock_status)" "$s0,$(field clock_status)"

@@ -7,7 +7,8 @@
  * protocol), args.c (number and option parsing), fields.c (set/dump by
  * name), counter.c (host TSC and clock sampling), clock.c (clock, steady),
  * events.c (init, disrupt, leap, notify, sleep), echo.c (calibrate,
- * echo-check), serve.c (the mailbox loop) and main.c (dispatch).
+ * echo-check), bump.c (timed seq bump for bench/), serve.c (the mailbox
+ * loop) and main.c (dispatch).
  *
  * Exit/return codes of every command: 0 done, 1 failed at run time,
  * 2 bad argument (nothing was written).
@@ -157,6 +158,9 @@ int cmd_sleep(struct host *h, int argc, char **argv);
 /* echo.c */
 int cmd_calibrate(struct host *h, int argc, char **argv);
 int cmd_echo_check(struct host *h, int argc, char **argv);
+
+/* bump.c */
+int cmd_bump(struct host *h, int argc, char **argv);
 
 /* serve.c */
 int cmd_serve(struct host *h, int argc, char **argv);

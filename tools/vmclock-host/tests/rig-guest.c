@@ -14,6 +14,7 @@
  *                                    RIG_MB_PHC_ECHO
  *  request FILE MB_OFF TEXT TIMEOUT_MS  post a request, wait for the ack;
  *      print "result=R" and the reply; exit 0 only when acked
+ *  tsc                               print the host rdtsc (brackets bump)
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -173,6 +174,8 @@ int main(int argc, char **argv)
 		return echo(argv + 2, 1);
 	if (argc == 6 && !strcmp(argv[1], "request"))
 		return request(argv + 2);
+	if (argc == 2 && !strcmp(argv[1], "tsc"))
+		return printf("%llu\n", (unsigned long long)tsc()) < 0;
 	fprintf(stderr, "usage: see the comment at the top of rig-guest.c\n");
 	return 2;
 }
