@@ -44,7 +44,10 @@ VM = os.path.join(ROOT, "tests", "vm")
 
 VMCLOCK_GPA = 0x1F000000
 FC_VMCLOCK_GPA = 0x9D000
-RAM_MB = 512
+# QEMU loads the initrd just below the top of RAM: with 512 MiB a client
+# userland's initrd reached the page at 0x1f000000 and was overwritten by
+# the host. 1 GiB keeps it clear (and below 2 GiB, file offset == GPA).
+RAM_MB = 1024
 
 # What makes a guest run fail when it shows in the kernel log.
 KERNEL_FAILURES = re.compile(

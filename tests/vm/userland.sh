@@ -61,10 +61,14 @@ libs_of() {
 skeleton() {
 	mkdir -p "$tree/etc" "$tree/var/lib/chrony" "$tree/run/chrony" "$tree/lib64" \
 		"$tree/usr/bin" "$tree/usr/sbin" "$tree/etc/chrony" "$tree/etc/udev/rules.d"
+	# chronyd wants its socket directory closed to others and owned by its
+	# user (clients.sh sets this again at run time).
+	chmod 0750 "$tree/run/chrony"
+	chown 100:101 "$tree/run/chrony" "$tree/var/lib/chrony"
 	printf 'root:x:0:0:root:/root:/bin/sh\n_chrony:x:100:101:Chrony daemon:/var/lib/chrony:/bin/false\n' \
 		> "$tree/etc/passwd"
 	printf 'root:x:0:\n_chrony:x:101:\n' > "$tree/etc/group"
-	# /var/run is a real directory in the busybox root otherwise.
+	# Programs built for /var/run/... find /run/... (as on Debian).
 	mkdir -p "$tree/var"
 	ln -sfn ../run "$tree/var/run"
 	ln -sfn "../$ARCH_LIBDIR/ld-linux-x86-64.so.2" "$tree/lib64/ld-linux-x86-64.so.2"

@@ -8,8 +8,9 @@ notok()	{ echo "not ok - $*"; }
 skip()	{ echo "ok - $1 # SKIP ${2:-}"; }
 # check NAME CMD...: one TAP line from a command's exit status.
 check() {
-	name=$1; shift
-	if out=$("$@" 2>&1); then ok "$name"; else notok "$name"; echo "$out" | sed 's/^/# /'; fi
+	local name=$1 check_out
+	shift
+	if check_out=$("$@" 2>&1); then ok "$name"; else notok "$name"; echo "$check_out" | sed 's/^/# /'; fi
 }
 
 # not CMD...: succeeds when CMD fails (for check; works with functions too).
