@@ -165,7 +165,7 @@ def main():
             "MONOTONIC ns", "Notify wake us (med / p90 / max)",
             "polling wake ms (med / p90 / max)"]
     if args.phc2sys:
-        head.append(f"phc2sys |offset| ns (med / max, {args.phc2sys} s)")
+        head.append(f"phc2sys \\|offset\\| ns (med / max, {args.phc2sys} s)")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for kernel, module, res in rows:
         if res is None:
