@@ -124,3 +124,18 @@ watch_disruption_end() {
 	check "the driver sent a disruption uevent" [ $? = 0 ]
 	sed 's/^/# /' /tmp/uevent.out
 }
+
+# phc_agrees_with_host PTPDEV: the guest's PHC reads within 1 ms of the host's
+# TAI. QEMU's TCG keeps its guest TSC monotonic by adding to the TSC offset
+# whenever the host TSC it reads steps back (host cores are not in step), so
+# the offset learned at start may have moved: learn it again and rewrite
+# the clock data right before comparing.
+phc_agrees_with_host() {
+	calibrate >/dev/null && host clock --counter-offset "$VMCLOCK_COUNTER_OFFSET" >/dev/null || return 1
+	rig-echo phc "$1" 3 &
+	echo_pid=$!
+	host echo-check --max-error-ns 1000000
+	st=$?
+	wait $echo_pid
+	return $st
+}
