@@ -47,7 +47,7 @@ bench: setup
 	bench/run.sh
 
 # Not kbuild's "clean": with M= at the top it deletes every *.ko below,
-# the unpacked guest kernels of .cache/ included.
+# any kernel modules below the checkout included.
 clean:
 	rm -rf build
 	find drivers -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \

@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # kbuild.sh KERNEL DIR [make args...]: build the external module in DIR
-# against an unpacked kernel of .cache/kernels (KERNEL: 6.1, 6.12, 7 or a full
+# against an unpacked kernel of $CACHE/kernels (KERNEL: 6.1, 6.12, 7 or a full
 # version). Debian 12's kernels build with the host toolchain; 7.x builds
 # inside the sid chroot made by setup.sh, with the checkout and the cache
 # bind-mounted at their own paths in a private mount namespace.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CACHE=${VMCLOCK_CACHE:-$ROOT/.cache}
+CACHE=${VMCLOCK_CACHE:-/var/cache/vmclock}
 [ $# -ge 2 ] || { echo "usage: kbuild.sh KERNEL DIR [make args...]" >&2; exit 2; }
 kern=$1 dir=$(cd "$2" && pwd); shift 2
 kdir=$CACHE/kernels/$kern

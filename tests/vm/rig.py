@@ -6,7 +6,7 @@ host-driven VMClock page, run the in-guest checks, report TAP.
 Each boot is described by a script in tests/vm/boots/ whose header lines
 say how to boot it:
 
-    # rig-kernels: 6.1 6.12 7      kernels of .cache/kernels to boot it on
+    # rig-kernels: 6.1 6.12 7      kernels of the cache's kernels/ to boot it on
     # rig-acpi: default            SSDT variants (iasl -D names joined by +),
                                    or "none" for no table of ours; one guest
                                    run per kernel and variant
@@ -38,7 +38,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CACHE = os.environ.get("VMCLOCK_CACHE", os.path.join(ROOT, ".cache"))
+# Machine-wide, so that a fresh clone reuses what an earlier run fetched.
+CACHE = os.environ.get("VMCLOCK_CACHE", "/var/cache/vmclock")
 BUILD = os.path.join(ROOT, "build", "vm")
 VM = os.path.join(ROOT, "tests", "vm")
 

@@ -3,16 +3,19 @@
 #
 # One idempotent set-up for a fresh Debian 12 machine: installs the host
 # packages the rig needs (QEMU 10 from bookworm-backports, nothing from newer
-# suites), and downloads + unpacks the guest kernels into .cache/kernels/
-# without installing them. A second run downloads nothing.
+# suites), and downloads + unpacks the guest kernels into the machine-wide
+# cache (/var/cache/vmclock, or $VMCLOCK_CACHE) without installing them.
+# Everything there is keyed by what it holds (kernel ABI version, the chroot's
+# package list), so a fresh clone on the same machine downloads nothing and
+# a changed input gets a new entry beside the old one.
 #
 # Extra suites come from the mirror this machine already uses, read from its
-# apt sources, with a private apt state under .cache/apt so the machine's own
+# apt sources, with a private apt state under the cache's apt/ so the machine's own
 # sources and lists stay as they were.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CACHE=${VMCLOCK_CACHE:-$ROOT/.cache}
+CACHE=${VMCLOCK_CACHE:-/var/cache/vmclock}
 APTDIR=$CACHE/apt
 KDIR=$CACHE/kernels
 DEBS=$CACHE/debs
@@ -56,6 +59,9 @@ missing_pkgs() {
 
 MIRROR=$(debian_mirror) || die "cannot find the Debian mirror in /etc/apt sources"
 mkdir -p "$APTDIR" "$KDIR" "$DEBS"
+# Two runs at once (two clones on one machine) take turns.
+exec 9>"$CACHE/.setup.lock"
+flock 9
 
 # apt configurations: "bpo" = the machine's sources + bookworm-backports (for
 # installs and the 6.12 kernel); "sid" = sid only (downloads, never installs).
@@ -124,7 +130,7 @@ kernel_closure() {	# conf suite meta...
 	echo "$seen"
 }
 
-# fetch_kernel FLAVOUR CONF SUITE: unpack image+modules+headers into .cache/kernels/KVER
+# fetch_kernel FLAVOUR CONF SUITE: unpack image+modules+headers into $CACHE/kernels/KVER
 fetch_kernel() {
 	local flavour=$1 conf=$2 suite=$3 pkgs kver dest p
 	# Resolving takes apt-cache a while: once per refresh of the lists.
@@ -174,16 +180,21 @@ fetch_kernel() {
 # Linux 7.x headers come with build tools linked against a newer glibc and
 # want the compiler the kernel was built with (gcc-16): modules for it are
 # built in a minimal sid chroot (tests/vm/kbuild.sh enters it).
+SID_PKGS=make,gcc-16,libc6-dev,libelf1t64,libssl3t64,pahole,kmod,bc
 make_sid_root() {
-	local root=$CACHE/sid-root
-	[ -e "$root/.ready" ] && return 0
-	log "creating the sid build chroot (once)"
-	rm -rf "$root"
-	debootstrap --variant=minbase \
-		--include=make,gcc-16,libc6-dev,libelf1t64,libssl3t64,pahole,kmod,bc \
-		sid "$root" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
-		die "debootstrap failed, see $CACHE/debootstrap.log"
-	touch "$root/.ready"
+	# Keyed by the package list: a changed list builds a new chroot.
+	local key root
+	key=$(printf '%s' "$SID_PKGS" | sha256sum | cut -c1-12)
+	root=$CACHE/sid-root-$key
+	if [ ! -e "$root/.ready" ]; then
+		log "creating the sid build chroot (once)"
+		rm -rf "$root"
+		debootstrap --variant=minbase --include="$SID_PKGS" \
+			sid "$root" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+			die "debootstrap failed, see $CACHE/debootstrap.log"
+		touch "$root/.ready"
+	fi
+	ln -sfn "sid-root-$key" "$CACHE/sid-root"
 }
 
 apt_update bpo

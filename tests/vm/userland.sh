@@ -3,7 +3,7 @@
 #
 # userland.sh NAME: a root tree with real time-sync clients for the rig's
 # guests (boots with "# rig-userland: NAME"), built once under
-# .cache/userland/NAME and printed as the LAST line of stdout. rig.py
+# $CACHE/userland/NAME and printed as the LAST line of stdout. rig.py
 # overlays it onto the busybox initramfs, so it holds no top-level bin, sbin,
 # init or rig: programs go to usr/bin and usr/sbin, libraries keep their
 # (symlink-free) paths, lib64/ld-linux-x86-64.so.2 points at the loader.
@@ -12,7 +12,7 @@
 #             downloaded and unpacked (installing chrony on the host would
 #             start a service that steers the host clock).
 #   sid       current: chrony and linuxptp, plus udevadm/systemd-udevd, are
-#             installed into the sid chroot setup.sh made (.cache/sid-root).
+#             installed into the sid chroot setup.sh made ($CACHE/sid-root).
 #
 # Both get testptp, compiled static from Debian 12's linux-source-6.1
 # (tools/testing/selftests/ptp/testptp.c, taken from the package at build
@@ -23,7 +23,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CACHE=${VMCLOCK_CACHE:-$ROOT/.cache}
+CACHE=${VMCLOCK_CACHE:-/var/cache/vmclock}
 UL=$CACHE/userland
 export DEBIAN_FRONTEND=noninteractive
 
