@@ -7,9 +7,15 @@
  * (tools/vmclock-host "serve") and the guest (tests/vm/rig-module, the
  * selftests); no product code uses it. All fields little-endian; x86 only.
  *
- *  guest -> host echoes (calibration and accuracy checks)
- *    RIG_MB_TSC_ECHO     u64  guest rdtsc value, rewritten in a tight loop
- *    RIG_MB_PHC_ECHO     u64  guest PHC reading in ns, rewritten in a loop
+ *  host <-> guest clock echo (calibration and accuracy checks), one round
+ *  trip at a time, so that every reading is bracketed by two host readings
+ *    RIG_MB_PING         u64  host writes a new round number n after taking
+ *                             its clock (b)
+ *    RIG_MB_PONG_VALUE   u64  guest clock reading (rdtsc, or PHC ns) taken
+ *                             after the guest saw PING == n
+ *    RIG_MB_PONG         u64  guest writes n after PONG_VALUE; the host
+ *                             takes its clock (a) once it sees it, so the
+ *                             reading was taken between b and a
  *  host -> guest notification requests
  *    RIG_MB_NOTIFY_REQ   u32  host increments; the rig module then evaluates
  *                             the SSDT method that does Notify(VCLK, 0x80)
@@ -32,8 +38,9 @@
 #ifndef RIG_MAILBOX_H
 #define RIG_MAILBOX_H
 
-#define RIG_MB_TSC_ECHO		0x000
-#define RIG_MB_PHC_ECHO		0x008
+#define RIG_MB_PING		0x020
+#define RIG_MB_PONG_VALUE	0x028
+#define RIG_MB_PONG		0x030
 #define RIG_MB_NOTIFY_REQ	0x040
 #define RIG_MB_NOTIFY_DONE	0x044
 #define RIG_MB_REQ_SEQ		0x080

@@ -308,7 +308,12 @@ class Guest:
                   f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
         if self.boot.cmdline:
             append.append(self.boot.cmdline)
-        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
+        # Single-threaded TCG: with one host thread per vCPU, QEMU pushes
+        # the guest TSC offset forward whenever two threads read the host
+        # TSC out of order, so the guest-host offset the rig learns (and
+        # every page the host writes from it) drifts by up to milliseconds.
+        # One thread running both vCPUs in turn keeps it constant.
+        cmd = ["qemu-system-x86_64", "-accel", "tcg,thread=single", "-cpu", "max", "-smp", "2",
                "-m", f"{RAM_MB}M",
                "-object", f"memory-backend-file,id=ram,size={RAM_MB}M,mem-path={self.ram},share=on",
                "-machine", "q35,memory-backend=ram",

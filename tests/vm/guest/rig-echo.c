@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rig-echo: keep rewriting a guest clock reading into the mailbox so the
- * host can bracket it with its own clock (offset calibration, accuracy).
- *   rig-echo tsc SECONDS             rdtsc -> RIG_MB_TSC_ECHO
- *   rig-echo phc /dev/ptpN SECONDS   PHC ns -> RIG_MB_PHC_ECHO
- * Exits 0 when at least one reading was echoed, 1 otherwise.
+ * rig-echo: answer the host's clock pings over the mailbox so the host can
+ * bracket a guest clock reading between two of its own (offset
+ * calibration, accuracy checks; see tools/vmclock-host/echo.c).
+ *   rig-echo tsc SECONDS             answer each ping with rdtsc
+ *   rig-echo phc /dev/ptpN SECONDS   answer each ping with the PHC time in ns
+ * For each new round number in RIG_MB_PING: read the clock, store it in
+ * RIG_MB_PONG_VALUE, then the round number in RIG_MB_PONG.
+ * Exits 0 after SECONDS (answered or not: the host judges), 1 when the
+ * clock could not be read, 2 on bad arguments.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,60 +59,71 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* An aligned 64-bit store is single-copy atomic on x86-64: no torn reads. */
-static void echo(volatile unsigned char *page, unsigned int off, uint64_t v)
+/* Aligned 64-bit accesses are single-copy atomic on x86-64: no tearing. */
+static uint64_t load(volatile unsigned char *page, unsigned int off)
 {
-	__atomic_store_n((volatile uint64_t *)(page + off), v, __ATOMIC_RELAXED);
+	return __atomic_load_n((volatile uint64_t *)(page + off), __ATOMIC_ACQUIRE);
 }
 
-static unsigned long echo_tsc(volatile unsigned char *page, double secs)
+static void store(volatile unsigned char *page, unsigned int off, uint64_t v)
 {
-	double end = now_s() + secs;
-	unsigned long n = 0;
-
-	do {
-		/* Check the clock rarely so the loop stays tight. */
-		for (int i = 0; i < 4096; i++, n++)
-			echo(page, RIG_MB_TSC_ECHO, __rdtsc());
-	} while (now_s() < end);
-	return n;
+	__atomic_store_n((volatile uint64_t *)(page + off), v, __ATOMIC_RELEASE);
 }
 
-static unsigned long echo_phc(volatile unsigned char *page, const char *dev,
-			      double secs)
+/* rdtsc is not ordered after the load that saw the ping: lfence first. */
+static int read_tsc(void *unused, uint64_t *v)
 {
-	unsigned long n = 0, errors = 0;
-	int first_errno = 0;
+	(void)unused;
+	_mm_lfence();
+	*v = __rdtsc();
+	return 0;
+}
+
+static int read_phc(void *clk, uint64_t *v)
+{
 	struct timespec ts;
-	double end;
-	clockid_t clk;
-	int fd;
 
-	/* Read-only is enough for clock_gettime(), as chrony does. */
-	fd = open(dev, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "rig-echo: %s: %s\n", dev, strerror(errno));
-		return 0;
-	}
-	clk = FD_TO_CLOCKID(fd);
-	end = now_s() + secs;
-	do {
-		for (int i = 0; i < 64; i++) {
-			if (clock_gettime(clk, &ts)) {
-				if (!errors++)
-					first_errno = errno;
-				continue;
-			}
-			echo(page, RIG_MB_PHC_ECHO,
-			     (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec);
-			n++;
+	if (clock_gettime(*(clockid_t *)clk, &ts))
+		return -errno;
+	*v = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+	return 0;
+}
+
+/*
+ * Answer pings until SECONDS have passed. The last answered round starts as
+ * whatever PONG holds, so a ping posted before we started is answered too.
+ */
+static int respond(volatile unsigned char *page, double secs,
+		   int (*read_clock)(void *, uint64_t *), void *arg,
+		   unsigned long *answered)
+{
+	uint64_t last = load(page, RIG_MB_PONG);
+	double end = now_s() + secs;
+	unsigned int spins = 0;
+	uint64_t probe;
+	int ret;
+
+	*answered = 0;
+	/* A clock that cannot be read fails now, not at the first ping. */
+	ret = read_clock(arg, &probe);
+	if (ret)
+		return ret;
+	for (;;) {
+		uint64_t n = load(page, RIG_MB_PING), v;
+
+		if (n == last) {
+			if (!(++spins & 4095) && now_s() >= end)
+				return 0;
+			continue;
 		}
-	} while (now_s() < end);
-	close(fd);
-	if (errors)
-		fprintf(stderr, "rig-echo: %lu failed PHC reads, first: %s\n",
-			errors, strerror(first_errno));
-	return n;
+		ret = read_clock(arg, &v);
+		if (ret)
+			return ret;
+		store(page, RIG_MB_PONG_VALUE, v);
+		store(page, RIG_MB_PONG, n);
+		last = n;
+		++*answered;
+	}
 }
 
 int main(int argc, char **argv)
@@ -135,13 +150,28 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return 1;
 	}
-	if (argc == 3)
-		n = echo_tsc(mb.page, secs);
-	else
-		n = echo_phc(mb.page, argv[2], secs);
-	rig_mailbox_close(&mb);
+	if (argc == 3) {
+		ret = respond(mb.page, secs, read_tsc, NULL, &n);
+	} else {
+		clockid_t clk;
+		/* Read-only is enough for clock_gettime(), as chrony does. */
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
 
-	fprintf(stderr, "rig-echo: %s: %lu readings echoed in %.3g s\n",
+		if (fd < 0) {
+			ret = -errno;
+		} else {
+			clk = FD_TO_CLOCKID(fd);
+			ret = respond(mb.page, secs, read_phc, &clk, &n);
+			close(fd);
+		}
+	}
+	rig_mailbox_close(&mb);
+	if (ret) {
+		fprintf(stderr, "rig-echo: %s: cannot read the clock: %s\n",
+			argc == 3 ? what : argv[2], strerror(-ret));
+		return 1;
+	}
+	fprintf(stderr, "rig-echo: %s: %lu pings answered in %.3g s\n",
 		what, n, secs);
-	return n ? 0 : 1;
+	return 0;
 }

@@ -9,9 +9,11 @@
  *      rdtsc + COUNTER_OFF), compare each reading with CLOCK_REALTIME +
  *      TAI_SEC (pairs not taken within 20000 ticks are skipped as "slow");
  *      print "reads=N retries=R slow=S max_abs_diff_ns=D last_diff_ns=L"
- *  tsc-echo FILE MB_OFF OFFSET MS    store rdtsc + OFFSET in RIG_MB_TSC_ECHO
- *  phc-echo FILE MB_OFF OFFSET_NS MS store REALTIME + 37 s + OFFSET_NS in
- *                                    RIG_MB_PHC_ECHO
+ *  tsc-echo FILE MB_OFF OFFSET MS [DRIFT]  answer the mailbox pings for MS
+ *      ms with rdtsc + OFFSET (+ DRIFT ticks more for every ms since start:
+ *      an offset that moves, as multi-threaded TCG's does)
+ *  phc-echo FILE MB_OFF OFFSET_NS MS  answer them with REALTIME + 37 s +
+ *      OFFSET_NS
  *  request FILE MB_OFF TEXT TIMEOUT_MS  post a request, wait for the ack;
  *      print "result=R" and the reply; exit 0 only when acked
  *  tsc                               print the host rdtsc (brackets bump)
@@ -125,18 +127,37 @@ static int page_time(char **a)
 	return reads ? 0 : 1;
 }
 
-static int echo(char **a, int phc)
+static int echo(char **a, int phc, int64_t drift_per_ms)
 {
-	volatile uint64_t *w = (volatile uint64_t *)(map(a[0], a[1]) +
-				(phc ? RIG_MB_PHC_ECHO : RIG_MB_TSC_ECHO));
+	uint8_t *mb = map(a[0], a[1]);
+	uint64_t *ping = (uint64_t *)(mb + RIG_MB_PING);
+	uint64_t *pong = (uint64_t *)(mb + RIG_MB_PONG);
+	uint64_t *value = (uint64_t *)(mb + RIG_MB_PONG_VALUE);
 	int64_t off = strtoll(a[2], NULL, 0);
-	int64_t end = now_ns(CLOCK_MONOTONIC) + strtoll(a[3], NULL, 0) * 1000000;
+	int64_t start = now_ns(CLOCK_MONOTONIC);
+	int64_t end = start + strtoll(a[3], NULL, 0) * 1000000;
+	uint64_t last = __atomic_load_n(pong, __ATOMIC_ACQUIRE);
 	unsigned int i;
 
-	while (now_ns(CLOCK_MONOTONIC) < end)
-		for (i = 0; i < 1024; i++)
-			*w = phc ? (uint64_t)(now_ns(CLOCK_REALTIME) + 37000000000LL + off)
-				 : tsc() + (uint64_t)off;
+	while (now_ns(CLOCK_MONOTONIC) < end) {
+		for (i = 0; i < 1024; i++) {
+			uint64_t n = __atomic_load_n(ping, __ATOMIC_ACQUIRE), v;
+
+			if (n == last)
+				continue;
+			if (phc) {
+				v = (uint64_t)(now_ns(CLOCK_REALTIME) + 37000000000LL + off);
+			} else {
+				int64_t moved = drift_per_ms *
+					((now_ns(CLOCK_MONOTONIC) - start) / 1000000);
+
+				v = tsc() + (uint64_t)(off + moved);
+			}
+			__atomic_store_n(value, v, __ATOMIC_RELEASE);
+			__atomic_store_n(pong, n, __ATOMIC_RELEASE);
+			last = n;
+		}
+	}
 	return 0;
 }
 
@@ -168,10 +189,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 7 && !strcmp(argv[1], "page-time"))
 		return page_time(argv + 2);
-	if (argc == 6 && !strcmp(argv[1], "tsc-echo"))
-		return echo(argv + 2, 0);
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "tsc-echo"))
+		return echo(argv + 2, 0, argc == 7 ? strtoll(argv[6], NULL, 0) : 0);
 	if (argc == 6 && !strcmp(argv[1], "phc-echo"))
-		return echo(argv + 2, 1);
+		return echo(argv + 2, 1, 0);
 	if (argc == 6 && !strcmp(argv[1], "request"))
 		return request(argv + 2);
 	if (argc == 2 && !strcmp(argv[1], "tsc"))
