@@ -20,7 +20,7 @@ case $kver in
 6.*)	exec make -C "$hdr" M="$dir" "$@" ;;
 esac
 
-sysroot=$CACHE/sid-root
+sysroot=$(readlink -f "$CACHE/sid-root")
 [ -e "$sysroot/.ready" ] || { echo "kbuild.sh: no sid chroot (run tests/vm/setup.sh)" >&2; exit 2; }
 binds=("$ROOT" "$CACHE" "$dir")
 script='set -e; mount -t proc proc "$1/proc"; r=$1; shift'

@@ -128,12 +128,14 @@ build_bookworm() {
 
 # Run a command in the sid chroot (private mount namespace, /proc mounted).
 in_sid() {
-	local r=$CACHE/sid-root
+	local r
+	r=$(readlink -f "$CACHE/sid-root")
 	unshare -m sh -c 'r=$1; shift; mount -t proc proc "$r/proc"; exec chroot "$r" "$@"' sh "$r" "$@"
 }
 
 build_sid() {
-	local r=$CACHE/sid-root prog out
+	local r prog out
+	r=$(readlink -f "$CACHE/sid-root")
 	[ -e "$r/.ready" ] || die "no sid chroot at $r (run tests/vm/setup.sh)"
 	if [ ! -x "$r/usr/sbin/chronyd" ] || [ ! -x "$r/usr/sbin/phc2sys" ] || [ ! -x "$r/usr/bin/udevadm" ]; then
 		log "installing chrony, linuxptp and udev in the sid chroot"
