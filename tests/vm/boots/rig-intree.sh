@@ -36,6 +36,13 @@ check "in-tree driver registers a PTP clock" [ -n "$ptp" ]
 [ -n "$ptp" ] &&
 	check "guest PHC agrees with the host's TAI within 1 ms" phc_agrees_with_host "$ptp"
 
+# The rig can fail: clock data 10^7 ticks off (milliseconds at any TSC
+# rate below 10 GHz) must fail the PHC check.
+host steady --stop >/dev/null
+host clock --counter-offset $((VMCLOCK_COUNTER_OFFSET + 10000000)) >/dev/null
+[ -n "$ptp" ] &&
+	check "the PHC check fails on clock data milliseconds off" not phc_agrees_with_host "$ptp"
+
 # The rig can fail: a wrong magic must stop the in-tree driver binding.
 unload_driver
 host set magic=0x12345678 >/dev/null

@@ -137,12 +137,13 @@ watch_disruption_end() {
 # two vCPU threads read the host TSC out of order; the rig runs
 # single-threaded TCG for that reason.)
 phc_agrees_with_host() {
-	local off0=$VMCLOCK_COUNTER_OFFSET w0=$VMCLOCK_COUNTER_WIDTH st gap
+	# (calibrate sets st: this function's own status needs another name)
+	local off0=$VMCLOCK_COUNTER_OFFSET w0=$VMCLOCK_COUNTER_WIDTH agree gap
 	[ -n "$off0" ] || { echo "phc_agrees_with_host: no calibration yet"; return 1; }
-	rig-echo phc "$1" 3 &
+	rig-echo phc "$1" 5 &
 	echo_pid=$!
 	host echo-check --max-error-ns 1000000
-	st=$?
+	agree=$?
 	wait $echo_pid
 	calibrate || return 1
 	gap=$((VMCLOCK_COUNTER_OFFSET - off0))
@@ -152,5 +153,5 @@ phc_agrees_with_host() {
 		echo "the guest TSC offset moved by $gap ticks since it was learned"
 		return 1
 	fi
-	return $st
+	return $agree
 }
