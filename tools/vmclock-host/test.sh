@@ -248,9 +248,11 @@ calib_ok "calibrate recovers the offset $TRUE_OFF" vh calibrate
 vh calibrate --duration-ms 100 >/dev/null 2>"$tmp/err"; rc=$?
 why="exit $rc: $(cat "$tmp/err")"
 [ $rc -eq 1 ] && grep -q 'never answered' "$tmp/err"; ok "calibrate without a guest: exit 1, clear message"
-# A guest whose offset moves by 20000 ticks a millisecond (multi-threaded
-# TCG's ratchet, much exaggerated): no single offset fits every round trip.
-"$RG" tsc-echo "$F" $MB $TRUE_OFF 1200 20000 & pids+=($!)
+# A guest whose offset moves by 10^6 ticks a millisecond (multi-threaded
+# TCG's ratchet, much exaggerated so that it outruns the round trips'
+# widths even on a loaded machine, where one takes milliseconds): no single
+# offset fits every round trip.
+"$RG" tsc-echo "$F" $MB $TRUE_OFF 1200 1000000 & pids+=($!)
 sleep 0.2
 vh calibrate >"$tmp/out" 2>"$tmp/err"; rc=$?
 wait "${pids[-1]}"
