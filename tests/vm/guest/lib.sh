@@ -105,20 +105,24 @@ driver_selftests() {
 }
 
 # watch_disruption_start / watch_disruption_end: a reader blocked in poll()
-# (tools/vmclock-watch) and a uevent listener wait for one disruption,
-# started before the host causes it; _end checks that both saw it.
+# (`vmclock watch`, tools/vmclock) and a uevent listener wait for one
+# disruption, started before the host causes it; _end checks that both saw
+# it, and that the reader waited in the driver's poll() (wait=notify), not by
+# looking at the page itself.
 watch_disruption_start() {
 	rm -f /tmp/listening
 	uevent-listen -t 120 -n 1 -r /tmp/listening VMCLOCK_DISRUPTION_MARKER > /tmp/uevent.out 2>&1 &
 	uevent_pid=$!
 	wait_for 5 test -e /tmp/listening
-	vmclock-watch -n 1 -t 120 > /tmp/watch.out 2>&1 &
+	vmclock watch -n 1 -t 120 > /tmp/watch.out 2>&1 &
 	watch_pid=$!
 	sleep 1
 }
 watch_disruption_end() {
 	wait $watch_pid
-	check "vmclock-watch woke from poll() and saw the new marker" [ $? = 0 ]
+	watch_rc=$?
+	check "vmclock watch saw the new marker" [ $watch_rc = 0 ]
+	check "vmclock watch waited in the driver's poll()" grep -q " wait=notify$" /tmp/watch.out
 	sed 's/^/# /' /tmp/watch.out
 	wait $uevent_pid
 	check "the driver sent a disruption uevent" [ $? = 0 ]

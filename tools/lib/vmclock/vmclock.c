@@ -319,7 +319,7 @@ static int map_status(u8 page_status)
 static void set_range(struct vmclock_range *r, const struct vmclock_time *t,
 		      s64 off, u64 err)
 {
-	time_t sec = (time_t)(t->sec + (u64)off);
+	s64 sec = (s64)(t->sec + (u64)off);
 
 	r->source = VMCLOCK_SOURCE_PAGE;
 	r->earliest.tv_sec = r->latest.tv_sec = sec;
@@ -328,13 +328,13 @@ static void set_range(struct vmclock_range *r, const struct vmclock_time *t,
 	r->bounded = err < (100ULL * 366 * 86400 * VMCLOCK_NSEC_PER_SEC);
 	if (!r->bounded)
 		return;
-	r->earliest.tv_sec -= (time_t)(err / VMCLOCK_NSEC_PER_SEC);
+	r->earliest.tv_sec -= (s64)(err / VMCLOCK_NSEC_PER_SEC);
 	r->earliest.tv_nsec -= (long)(err % VMCLOCK_NSEC_PER_SEC);
 	if (r->earliest.tv_nsec < 0) {
 		r->earliest.tv_nsec += (long)VMCLOCK_NSEC_PER_SEC;
 		r->earliest.tv_sec--;
 	}
-	r->latest.tv_sec += (time_t)(err / VMCLOCK_NSEC_PER_SEC);
+	r->latest.tv_sec += (s64)(err / VMCLOCK_NSEC_PER_SEC);
 	r->latest.tv_nsec += (long)(err % VMCLOCK_NSEC_PER_SEC);
 	if (r->latest.tv_nsec >= (long)VMCLOCK_NSEC_PER_SEC) {
 		r->latest.tv_nsec -= (long)VMCLOCK_NSEC_PER_SEC;
@@ -377,8 +377,12 @@ EXPORT int vmclock_now(struct vmclock *vc, struct vmclock_now *now)
 			set_range(&now->tai, &t, off, t.maxerror_ns);
 	}
 	if (now->realtime.source == VMCLOCK_SOURCE_NONE) {
+		struct timespec ts;
+
 		/* No page time in UTC: the system's, with no bound invented. */
-		clock_gettime(CLOCK_REALTIME, &now->realtime.earliest);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now->realtime.earliest.tv_sec = ts.tv_sec;
+		now->realtime.earliest.tv_nsec = ts.tv_nsec;
 		now->realtime.latest = now->realtime.earliest;
 		now->realtime.source = VMCLOCK_SOURCE_SYSTEM;
 		now->realtime.bounded = 0;

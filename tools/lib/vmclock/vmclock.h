@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,9 +70,15 @@ enum vmclock_source {
 	VMCLOCK_SOURCE_PAGE = 2,	/* the page and this CPU's counter */
 };
 
+/* A struct timespec of its own: that one needs POSIX feature macros. */
+struct vmclock_timespec {
+	int64_t tv_sec;
+	long tv_nsec;			/* 0..999999999 */
+};
+
 struct vmclock_range {
-	struct timespec earliest;	/* true time is not before this */
-	struct timespec latest;		/* ... and not after this */
+	struct vmclock_timespec earliest;	/* true time is not before this */
+	struct vmclock_timespec latest;	/* ... and not after this */
 	uint8_t source;			/* enum vmclock_source */
 	uint8_t bounded;		/* 1: the range is the page's maximum
 					 * error; 0: unknown (earliest ==

@@ -6,7 +6,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$here/../build}
 passed=0 failed=0 rc=0
-for t in "$BUILD/test-lib" "$here/symbols.sh"; do
+for t in "$BUILD/test-lib" "$here/symbols.sh" "$here/install.sh"; do
 	out=$(BUILD=$BUILD "$t" 2>&1) || rc=1
 	echo "$out" | sed 's/^\([0-9]* passed, [0-9]* failed\)$/# \1/'
 	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n1)

@@ -104,7 +104,7 @@ static struct vmclock *open_page(void)
 	return vc;
 }
 
-static int64_t ts_ns(const struct timespec *ts)
+static int64_t ts_ns(const struct vmclock_timespec *ts)
 {
 	return (int64_t)ts->tv_sec * NS + ts->tv_nsec;
 }
@@ -114,7 +114,7 @@ static int64_t sys_ns(clockid_t id)
 	struct timespec ts;
 
 	clock_gettime(id, &ts);
-	return ts_ns(&ts);
+	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
 }
 
 static struct vmclock_now now_of(struct vmclock *vc, int *ret)
