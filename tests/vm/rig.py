@@ -173,6 +173,7 @@ def build_host_parts():
     run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock-host")])
     run(["make", "-s", "-C", os.path.join(VM, "guest"), "all"])
     run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock"), "static"])
+    run(["make", "-s", "-C", os.path.join(ROOT, "tools", "lib", "vmclock"), "guest"])
     run(["make", "-s", "-C", os.path.join(ROOT, "selftests", "vmclock"), "all"])
 
 
@@ -260,6 +261,7 @@ def make_initramfs(kernel, boot, modules):
                  for p in ("rig-echo", "rig-host", "uevent-listen", "ptp-show")]
         shutil.copy2(os.path.join(ROOT, "tools", "vmclock", "build", "vmclock-static"),
                      os.path.join(tree, "rig", "bin", "vmclock"))
+        progs.append(os.path.join(ROOT, "tools", "lib", "vmclock", "build", "vmclock-libcheck"))
         progs += [p for p in glob.glob(os.path.join(ROOT, "selftests", "vmclock", "build", "*"))
                   if os.access(p, os.X_OK) and not p.endswith(".o")]
         for p in progs:

@@ -68,30 +68,43 @@ static int copy_page(const struct vmclock *vc, struct vmclock_abi *buf)
 	return 0;
 }
 
-/* One consistent snapshot with the counter read inside the seq window. */
-static int read_snap(const struct vmclock *vc, struct vmclock_snap *snap,
-		     bool with_counter)
+/* The pread() path, for handles whose page could not be mapped. */
+static int __attribute__((noinline))
+read_snap_copy(const struct vmclock *vc, struct vmclock_snap *snap,
+	       bool with_counter)
 {
-	u64 (*rc)(void *) = with_counter ? vmclock_counter_read : NULL;
 	struct vmclock_abi copy;
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < SEQ_TRIES; i++) {
-		if (vc->page) {
-			if (!vmclock_snap_read(vc->page, vc->size, snap, rc, NULL))
-				return 0;
-		} else {
-			ret = copy_page(vc, &copy);
-			if (ret && ret != -EAGAIN)
-				return ret;
-			if (!ret && !vmclock_snap_read(&copy, vc->size, snap,
-						       NULL, NULL)) {
-				/* The copy is older than the counter: fine. */
-				snap->counter = rc ? rc(NULL) : 0;
-				return 0;
-			}
+		ret = copy_page(vc, &copy);
+		if (ret && ret != -EAGAIN)
+			return ret;
+		if (!ret && !vmclock_snap_read(&copy, vc->size, snap, NULL, NULL)) {
+			/* The copy is older than the counter: fine. */
+			snap->counter = with_counter ?
+					vmclock_counter_read(NULL) : 0;
+			return 0;
 		}
+		vmclock_cpu_relax();
+	}
+	return -EBUSY;
+}
+
+/* One consistent snapshot with the counter read inside the seq window. */
+static inline __attribute__((always_inline)) int
+read_snap(const struct vmclock *vc, struct vmclock_snap *snap, bool with_counter)
+{
+	unsigned int i;
+
+	if (__builtin_expect(!vc->page, 0))
+		return read_snap_copy(vc, snap, with_counter);
+	for (i = 0; i < SEQ_TRIES; i++) {
+		if (!vmclock_snap_read(vc->page, vc->size, snap,
+				       with_counter ? vmclock_counter_read : NULL,
+				       NULL))
+			return 0;
 		vmclock_cpu_relax();
 	}
 	return -EBUSY;
@@ -315,43 +328,77 @@ static int map_status(u8 page_status)
 	}
 }
 
-/* @t shifted by @off seconds, widened by @err ns each way. */
-static void set_range(struct vmclock_range *r, const struct vmclock_time *t,
-		      s64 off, u64 err)
-{
-	s64 sec = (s64)(t->sec + (u64)off);
+/* Beyond a century a bound says nothing: call it unknown. */
+#define MAX_BOUND_NS	(100ULL * 366 * 86400 * VMCLOCK_NSEC_PER_SEC)
+/* ceil(2^64 / 10^9): ns to 2^-64 s, rounded up (a bound only widens). */
+#define FRAC_PER_NS	18446744074ULL
 
+/* A 64.64 fixed-point time to seconds and ns, ns rounded @up or down. */
+static inline void to_ts(vmclock_u128 t, struct vmclock_timespec *ts, bool up)
+{
+	vmclock_u128 ns = (vmclock_u128)(u64)t * VMCLOCK_NSEC_PER_SEC;
+
+	ts->tv_sec = (s64)(u64)(t >> 64);
+	ts->tv_nsec = (long)(u64)(ns >> 64);
+	if (up && (u64)ns && ++ts->tv_nsec == (long)VMCLOCK_NSEC_PER_SEC) {
+		ts->tv_nsec = 0;
+		ts->tv_sec++;
+	}
+}
+
+static inline void set_range(struct vmclock_range *r,
+			     const struct vmclock_timespec *e,
+			     const struct vmclock_timespec *l, s64 off,
+			     bool bounded)
+{
+	r->earliest.tv_sec = e->tv_sec + off;
+	r->earliest.tv_nsec = e->tv_nsec;
+	r->latest.tv_sec = l->tv_sec + off;
+	r->latest.tv_nsec = l->tv_nsec;
 	r->source = VMCLOCK_SOURCE_PAGE;
-	r->earliest.tv_sec = r->latest.tv_sec = sec;
-	r->earliest.tv_nsec = r->latest.tv_nsec = (long)t->nsec;
-	/* Beyond a century the bound says nothing: call it unknown. */
-	r->bounded = err < (100ULL * 366 * 86400 * VMCLOCK_NSEC_PER_SEC);
-	if (!r->bounded)
-		return;
-	r->earliest.tv_sec -= (s64)(err / VMCLOCK_NSEC_PER_SEC);
-	r->earliest.tv_nsec -= (long)(err % VMCLOCK_NSEC_PER_SEC);
-	if (r->earliest.tv_nsec < 0) {
-		r->earliest.tv_nsec += (long)VMCLOCK_NSEC_PER_SEC;
-		r->earliest.tv_sec--;
-	}
-	r->latest.tv_sec += (s64)(err / VMCLOCK_NSEC_PER_SEC);
-	r->latest.tv_nsec += (long)(err % VMCLOCK_NSEC_PER_SEC);
-	if (r->latest.tv_nsec >= (long)VMCLOCK_NSEC_PER_SEC) {
-		r->latest.tv_nsec -= (long)VMCLOCK_NSEC_PER_SEC;
-		r->latest.tv_sec++;
-	}
+	r->bounded = bounded;
+}
+
+/*
+ * The page's time and its maximum-error interval, in the page's scale,
+ * then shifted by whole seconds into UTC and TAI where the scale allows.
+ */
+static inline void page_ranges(const struct vmclock_snap *snap,
+			       const struct vmclock_time *t,
+			       struct vmclock_now *now)
+{
+	vmclock_u128 c = ((vmclock_u128)t->sec << 64) | t->frac, err = 0;
+	struct vmclock_timespec e, l;
+	bool bounded = t->maxerror_ns < MAX_BOUND_NS;
+	s64 off;
+
+	if (bounded)
+		err = (vmclock_u128)t->maxerror_ns * FRAC_PER_NS;
+	/* Clamped at the epoch and at 2^64 s; never reached in practice. */
+	to_ts(err > c ? 0 : c - err, &e, false);
+	to_ts(c + err < c ? ~(vmclock_u128)0 : c + err, &l, bounded);
+	if (!vmclock_scale_offset(snap, VMCLOCK_SCALE_UTC, &off))
+		set_range(&now->realtime, &e, &l, off, bounded);
+	if (!vmclock_scale_offset(snap, VMCLOCK_SCALE_TAI, &off))
+		set_range(&now->tai, &e, &l, off, bounded);
 }
 
 EXPORT int vmclock_now(struct vmclock *vc, struct vmclock_now *now)
 {
 	struct vmclock_snap snap;
 	struct vmclock_time t;
-	bool page_time = false;
 	u64 gen;
-	s64 off;
 	int ret;
 
-	ret = read_snap(vc, &snap, true);
+	/* A full-size page (the usual case) lets the size checks fold away. */
+	if (__builtin_expect(vc->size >= sizeof(struct vmclock_abi) && vc->page, 1)) {
+		const struct vmclock vfull = { .page = vc->page,
+					       .size = sizeof(struct vmclock_abi) };
+
+		ret = read_snap(&vfull, &snap, true);
+	} else {
+		ret = read_snap(vc, &snap, true);
+	}
 	if (ret)
 		return ret;
 
@@ -366,15 +413,9 @@ EXPORT int vmclock_now(struct vmclock *vc, struct vmclock_now *now)
 	now->vm_generation_counter = gen;
 
 	if (snap.counter_id == VMCLOCK_NATIVE_COUNTER &&
-	    !vmclock_snap_time(&snap, snap.counter, &t))
-		page_time = true;
-
-	if (page_time) {
+	    !vmclock_snap_time(&snap, snap.counter, &t)) {
 		now->esterror_ns = t.esterror_ns;
-		if (!vmclock_scale_offset(&snap, VMCLOCK_SCALE_UTC, &off))
-			set_range(&now->realtime, &t, off, t.maxerror_ns);
-		if (!vmclock_scale_offset(&snap, VMCLOCK_SCALE_TAI, &off))
-			set_range(&now->tai, &t, off, t.maxerror_ns);
+		page_ranges(&snap, &t, now);
 	}
 	if (now->realtime.source == VMCLOCK_SOURCE_NONE) {
 		struct timespec ts;
