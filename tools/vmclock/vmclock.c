@@ -357,11 +357,6 @@ static int cmd_now(const struct opts *o)
 		print_range("realtime", &n.realtime, true);
 		printf(", ");
 		print_range("tai", &n.tai, true);
-		printf(", \"esterror_ns\": ");
-		if (n.esterror_ns == UINT64_MAX)
-			printf("null");
-		else
-			printf("%llu", (unsigned long long)n.esterror_ns);
 		printf(", \"leap_indicator\": %u, \"disruption_marker\": %llu, "
 		       "\"vm_generation_counter\": %llu}\n", n.leap_indicator,
 		       (unsigned long long)n.disruption_marker,
@@ -371,8 +366,6 @@ static int cmd_now(const struct opts *o)
 	printf("%-18s %s\n", "status", status_name(n.status));
 	print_range("realtime", &n.realtime, false);
 	print_range("tai", &n.tai, false);
-	if (n.esterror_ns != UINT64_MAX)
-		printf("%-18s %llu\n", "esterror_ns", (unsigned long long)n.esterror_ns);
 	printf("%-18s %llu\n", "disruption_marker", (unsigned long long)n.disruption_marker);
 	printf("%-18s %llu\n", "vm_generation", (unsigned long long)n.vm_generation_counter);
 	return EXIT_OK;

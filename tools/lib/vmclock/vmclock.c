@@ -405,18 +405,17 @@ EXPORT int vmclock_now(struct vmclock *vc, struct vmclock_now *now)
 	now->tai.source = VMCLOCK_SOURCE_NONE;
 	now->tai.bounded = 0;
 	now->realtime.source = VMCLOCK_SOURCE_NONE;
-	now->esterror_ns = UINT64_MAX;
 	now->leap_indicator = snap.leap_indicator;
 	now->disruption_marker = snap.disruption_marker;
 	gen = (snap.flags & VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT) ?
 	      snap.vm_generation_counter : 0;
 	now->vm_generation_counter = gen;
 
+	/* Only the maximum error makes a bound: skip the estimate's cost. */
+	snap.flags &= ~(u64)VMCLOCK_FLAG_TIME_ESTERROR_VALID;
 	if (snap.counter_id == VMCLOCK_NATIVE_COUNTER &&
-	    !vmclock_snap_time(&snap, snap.counter, &t)) {
-		now->esterror_ns = t.esterror_ns;
+	    !vmclock_snap_time(&snap, snap.counter, &t))
 		page_ranges(&snap, &t, now);
-	}
 	if (now->realtime.source == VMCLOCK_SOURCE_NONE) {
 		struct timespec ts;
 

@@ -88,7 +88,6 @@ struct vmclock_range {
 struct vmclock_now {
 	struct vmclock_range realtime;	/* UTC, as CLOCK_REALTIME */
 	struct vmclock_range tai;	/* TAI; source NONE without an offset */
-	uint64_t esterror_ns;		/* UINT64_MAX: unknown */
 	int status;			/* enum vmclock_status */
 	uint8_t leap_indicator;		/* the page's, for UTC users */
 	uint64_t disruption_marker;	/* the values it was computed under */
