@@ -5,9 +5,10 @@
  * the disruption token check. PAGE must carry clock data for this CPU's
  * counter (bench/lib-bench.sh writes one with tools/vmclock-host).
  *
- * Each run times a batch of each call (interleaved, so a busy neighbour
- * slows all three alike) with CLOCK_MONOTONIC around it; the report is the
- * median of the runs. The last line is for scripts:
+ * Each run times a batch of each call back to back with CLOCK_MONOTONIC
+ * around it, so that a busy neighbour slows the calls of one run alike; the
+ * ratio is taken per run and the report gives the medians over the runs.
+ * The last line is for scripts:
  *   bench: libvmclock now/clock_gettime=R token_ns=T
  */
 #define _GNU_SOURCE
@@ -18,8 +19,8 @@
 
 #include "vmclock.h"
 
-#define BATCH	2000000
-#define MAX_RUNS	51
+#define BATCH	500000
+#define MAX_RUNS	101
 
 static volatile int64_t sink;
 
@@ -88,11 +89,11 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-	double now_ns[MAX_RUNS], cgt_ns[MAX_RUNS], tok_ns[MAX_RUNS];
+	double now_ns[MAX_RUNS], cgt_ns[MAX_RUNS], tok_ns[MAX_RUNS], ratio[MAX_RUNS];
 	struct vmclock_token tok;
 	struct vmclock_now n;
 	struct vmclock *vc;
-	int runs = argc > 2 ? atoi(argv[2]) : 9;
+	int runs = argc > 2 ? atoi(argv[2]) : 21;
 	int r, ret;
 
 	if (argc < 2 || runs < 1 || runs > MAX_RUNS) {
@@ -111,20 +112,22 @@ int main(int argc, char **argv)
 			argv[1]);
 		return 1;
 	}
-	printf("# run  now_ns  clock_gettime_ns  token_check_ns  (%d calls each)\n", BATCH);
+	printf("# run  now_ns  clock_gettime_ns  ratio  token_check_ns  (%d calls each)\n", BATCH);
 	for (r = 0; r < runs; r++) {
 		now_ns[r] = time_now(vc);
 		cgt_ns[r] = time_gettime();
 		tok_ns[r] = time_token(vc, &tok);
-		printf("%5d  %6.2f  %16.2f  %14.2f\n", r + 1, now_ns[r], cgt_ns[r], tok_ns[r]);
+		ratio[r] = now_ns[r] / cgt_ns[r];
+		printf("%5d  %6.2f  %16.2f  %5.2f  %14.2f\n", r + 1, now_ns[r], cgt_ns[r],
+		       ratio[r], tok_ns[r]);
 	}
 	{
 		double mn = median(now_ns, runs), mc = median(cgt_ns, runs);
-		double mt = median(tok_ns, runs);
+		double mt = median(tok_ns, runs), mr = median(ratio, runs);
 
-		printf("median of %d runs: now %.2f ns, clock_gettime(CLOCK_REALTIME) %.2f ns, token check %.2f ns\n",
-		       runs, mn, mc, mt);
-		printf("bench: libvmclock now/clock_gettime=%.2f token_ns=%.1f\n", mn / mc, mt);
+		printf("median of %d runs: now %.2f ns, clock_gettime(CLOCK_REALTIME) %.2f ns, ratio %.2f, token check %.2f ns\n",
+		       runs, mn, mc, mr, mt);
+		printf("bench: libvmclock now/clock_gettime=%.2f token_ns=%.1f\n", mr, mt);
 	}
 	vmclock_close(vc);
 	return 0;

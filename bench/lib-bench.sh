@@ -18,4 +18,4 @@ vh="$top/tools/vmclock-host/build/vmclock-host --file $tmp/page --offset 0"
 $vh init >/dev/null
 $vh clock --counter-offset 0 >/dev/null
 echo "# $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs, clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
-"$here/build/lib-bench" "$tmp/page" "${1:-9}"
+"$here/build/lib-bench" "$tmp/page" "${1:-21}"
