@@ -338,20 +338,29 @@ static void print_range(const char *name, const struct vmclock_range *r, bool js
 		printf("%-18s %lld\n", "  maxerror_ns", (long long)half_width_ns(r));
 }
 
-static int cmd_now(const struct opts *o)
+/* One vmclock_now() on a freshly opened page; 0 or an exit status. */
+static int read_now(const struct opts *o, const char *what, struct vmclock_now *n)
 {
-	struct vmclock_now n;
 	struct vmclock *vc;
 	int ret;
 
 	if (open_page(o, &vc))
 		return EXIT_ERROR;
-	ret = vmclock_now(vc, &n);
+	ret = vmclock_now(vc, n);
 	vmclock_close(vc);
 	if (ret) {
-		msg("now: %s", vmclock_strerror(ret));
+		msg("%s: %s", what, vmclock_strerror(ret));
 		return EXIT_ERROR;
 	}
+	return 0;
+}
+
+static int cmd_now(const struct opts *o)
+{
+	struct vmclock_now n;
+
+	if (read_now(o, "now", &n))
+		return EXIT_ERROR;
 	if (o->json) {
 		printf("{\"status\": \"%s\", ", status_name(n.status));
 		print_range("realtime", &n.realtime, true);
@@ -377,18 +386,10 @@ static int cmd_check(const struct opts *o)
 {
 	const char *why = NULL;
 	struct vmclock_now n;
-	struct vmclock *vc;
 	int64_t err = -1;
-	int ret;
 
-	if (open_page(o, &vc))
+	if (read_now(o, "check", &n))
 		return EXIT_ERROR;
-	ret = vmclock_now(vc, &n);
-	vmclock_close(vc);
-	if (ret) {
-		msg("check: %s", vmclock_strerror(ret));
-		return EXIT_ERROR;
-	}
 	if (n.realtime.source != VMCLOCK_SOURCE_PAGE)
 		why = "no clock data for this CPU's counter in the page";
 	else if (!n.realtime.bounded)

@@ -7,37 +7,6 @@
 #
 # libvmclock and the vmclock command on Linux's own ptp_vmclock (7.x), which
 # has no lseek and answers POLLHUP without NOTIFICATION_PRESENT (the library
-# then looks at the page every 100 ms itself); the checks of libvmclock.sh.
-bring_up
-ptp=$(wait_for 5 vmclock_ptp && vmclock_ptp)
-check "a PTP clock named vmclock0 appears" [ -n "$ptp" ]
-
-vmclock info > /tmp/info.out 2>&1
-check "vmclock info: TSC clock data, TAI, synchronized, generation present" \
-	eval 'grep -q "^counter: *x86-tsc ([1-9][0-9]* Hz)$" /tmp/info.out && grep -q "^time type: *TAI" /tmp/info.out &&
-	      grep -q "^clock status: *SYNCHRONIZED" /tmp/info.out && grep -q "^VM generation: *0" /tmp/info.out &&
-	      grep -q "^PTP clock: *$ptp\$" /tmp/info.out'
-sed 's/^/# /' /tmp/info.out
-check "vmclock check: usable (bounded, synchronized page time)" vmclock check
-
-# The library against the PHC in the guest, the PHC against the host's TAI
-# (the rig's echo check), then the library against the PHC again on the
-# clock data that check wrote.
-vmclock-libcheck phc "$ptp" 2000
-check "vmclock-libcheck phc exits 0" [ $? = 0 ]
-check "guest PHC agrees with the host's TAI within 1 ms" phc_agrees_with_host "$ptp"
-vmclock-libcheck phc "$ptp" 2000
-check "vmclock-libcheck phc (after the host check) exits 0" [ $? = 0 ]
-
-rm -f /tmp/lib-ready
-vmclock-libcheck disruption /tmp/lib-ready 60 > /tmp/libcheck.out 2>&1 &
-lib_pid=$!
-check "the library waits" wait_for 10 test -e /tmp/lib-ready
-sleep 0.5
-check "host: disrupt --generation (UNRELIABLE for 500 ms, new marker and generation)" \
-	host disrupt --generation --unreliable-ms 500
-wait $lib_pid
-lib_rc=$?
-cat /tmp/libcheck.out
-check "vmclock-libcheck disruption exits 0" [ $lib_rc = 0 ]
-check "vmclock check after the disruption: usable again" vmclock check
+# then looks at the page every 100 ms itself); the checks of libvmclock.sh
+# (libvmclock_checks in tests/vm/guest/lib.sh).
+libvmclock_checks
