@@ -5,14 +5,19 @@
 # BUILD names the build directory, VMCLOCK_HOST the page writer.
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$here/../build}
-passed=0 failed=0 rc=0
-for t in "$BUILD/test-lib" "$here/symbols.sh" "$here/install.sh"; do
+passed=0 failed=0 skipped=0 rc=0
+for t in "$BUILD/test-lib" "$here/symbols.sh" "$here/install.sh" "$here/arch.sh"; do
 	out=$(BUILD=$BUILD "$t" 2>&1) || rc=1
-	echo "$out" | sed 's/^\([0-9]* passed, [0-9]* failed\)$/# \1/'
-	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n1)
+	echo "$out" | sed 's/^\([0-9]* passed, [0-9]* failed.*\)$/# \1/'
+	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n1)
 	[ -n "$line" ] || { echo "not ok - $t printed no closing line"; failed=$((failed + 1)); continue; }
 	passed=$((passed + ${line%% *}))
 	f=${line#*, }; failed=$((failed + ${f%% *}))
+	case $line in *skipped*) k=${line##*failed, }; skipped=$((skipped + ${k%% *})) ;; esac
 done
-echo "$passed passed, $failed failed"
+if [ $skipped -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ $rc = 0 ] && [ $failed = 0 ]
