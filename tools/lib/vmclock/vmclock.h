@@ -8,10 +8,10 @@
  * message with a hint. See vmclock(7) and the per-call man pages.
  *
  * Threads: a handle may be used by any number of threads at once. After
- * vmclock_open() it is never written except for two atomic words (the
- * disruption baseline of vmclock_now() and the waiter flag of
- * vmclock_wait()); vmclock_now() and the token calls only read the shared
- * page. Fork: a child may keep using a handle it inherited (the mapping and
+ * vmclock_open() it is never written except for atomic words: the
+ * disruption baseline of vmclock_now() (marker and generation, relaxed) and
+ * the waiter flag of vmclock_wait(); vmclock_now() and the token calls
+ * otherwise only read the shared page. Fork: a child may keep using a handle it inherited (the mapping and
  * the descriptor are shared, the descriptor is close-on-exec).
  */
 #ifndef VMCLOCK_H
