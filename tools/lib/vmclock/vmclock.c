@@ -413,8 +413,10 @@ EXPORT int vmclock_now(struct vmclock *vc, struct vmclock_now *now)
 
 	/* Only the maximum error makes a bound: skip the estimate's cost. */
 	snap.flags &= ~(u64)VMCLOCK_FLAG_TIME_ESTERROR_VALID;
+	/* Seconds a timespec cannot hold, whatever the offset: no page time. */
 	if (snap.counter_id == VMCLOCK_NATIVE_COUNTER &&
-	    !vmclock_snap_time(&snap, snap.counter, &t))
+	    !vmclock_snap_time(&snap, snap.counter, &t) &&
+	    t.sec < (u64)INT64_MAX - (1u << 16))
 		page_ranges(&snap, &t, now);
 	if (now->realtime.source == VMCLOCK_SOURCE_NONE) {
 		struct timespec ts;

@@ -385,8 +385,11 @@ static void test_bad_clock_data(void)
 	static const char *const bad[] = {
 		"counter_id=arm", "counter_id=invalid", "counter_period_frac_sec=0",
 		"counter_period_shift=64",
-		/* a reference point a year ahead of the counter: out of range */
+		/* a reference point far ahead of the counter: out of range */
 		"counter_value-=1",
+		/* seconds no timespec holds, in UTC and TAI */
+		"time_sec=0x7fffffffffffffff time_type=utc flags+=tai tai_offset_sec=32767",
+		"time_sec=0xffffffffffffff00",
 	};
 	struct vmclock_snapshot s;
 	struct vmclock_now n;
@@ -410,6 +413,7 @@ static void test_bad_clock_data(void)
 		n = now_of(vc, &ret);
 		tap_ok(!ret && n.realtime.source == VMCLOCK_SOURCE_SYSTEM &&
 		       !n.realtime.bounded && n.tai.source == VMCLOCK_SOURCE_NONE &&
+		       n.realtime.earliest.tv_sec > 0 &&
 		       n.status == VMCLOCK_SYNCHRONIZED,
 		       "unusable clock data (%s): system time, no bound, page status kept",
 		       i == 4 ? "counter_value 2^62 ahead" : bad[i]);
