@@ -645,6 +645,66 @@ static void test_wait(void)
 	vmclock_close(vc);
 }
 
+/* ------------------------------------------------------------ no allocation */
+
+/*
+ * The library's calls to the allocator, counted: the test is linked with
+ * --wrap for each, so only calls from the library's (and this file's)
+ * objects come here.
+ */
+static unsigned long allocations;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+
+void *__wrap_malloc(size_t n)
+{
+	allocations++;
+	return __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t m)
+{
+	allocations++;
+	return __real_calloc(n, m);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	allocations++;
+	return __real_realloc(p, n);
+}
+
+static void test_no_allocation(void)
+{
+	struct vmclock_token t;
+	struct vmclock_now n;
+	struct vmclock *vc;
+	unsigned long before;
+	int i;
+
+	before = allocations;
+	clock_page("", "");
+	vc = open_page();
+	if (!vc)
+		return;
+	tap_ok(allocations > before, "the allocation counter sees vmclock_open's handle");
+	before = allocations;
+	for (i = 0; i < 1000; i++) {
+		vmclock_now(vc, &n);
+		vmclock_token_take(vc, &t);
+		vmclock_token_check(vc, &t);
+		if (broken("alloc")) {	/* as if the library allocated */
+			void *volatile p = malloc(1);
+
+			free(p);
+		}
+	}
+	tap_ok(allocations == before, "1000 now() + token calls allocate nothing (%lu)",
+	       allocations - before);
+	vmclock_close(vc);
+}
+
 /* ------------------------------------------------------------ no syscalls */
 
 enum { PROBE_NOW, PROBE_TOKEN };
@@ -876,6 +936,7 @@ int main(void)
 	test_now_disrupted();
 	test_stuck_writer();
 	test_wait();
+	test_no_allocation();
 	test_no_syscalls();
 	test_threads();
 	test_fork();
