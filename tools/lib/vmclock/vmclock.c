@@ -110,20 +110,31 @@ read_snap(const struct vmclock *vc, struct vmclock_snap *snap, bool with_counter
 	return -EBUSY;
 }
 
-static int read_disruption(const struct vmclock *vc, u64 *marker, u64 *gen)
+static inline __attribute__((always_inline)) int
+read_disruption(const struct vmclock *vc, u64 *marker, u64 *gen)
 {
 	struct vmclock_snap snap;
 	unsigned int i;
 	int ret;
 
-	if (!vc->page) {
-		ret = read_snap(vc, &snap, false);
+	if (__builtin_expect(!vc->page, 0)) {
+		ret = read_snap_copy(vc, &snap, false);
 		if (ret)
 			return ret;
 		*marker = snap.disruption_marker;
 		*gen = (snap.flags & VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT) ?
 		       snap.vm_generation_counter : 0;
 		return 0;
+	}
+	/* A full-size page (the usual case) lets the size checks fold away. */
+	if (__builtin_expect(vc->size >= sizeof(struct vmclock_abi), 1)) {
+		for (i = 0; i < SEQ_TRIES; i++) {
+			if (!vmclock_disruption_read(vc->page, sizeof(struct vmclock_abi),
+						     marker, gen))
+				return 0;
+			vmclock_cpu_relax();
+		}
+		return -EBUSY;
 	}
 	for (i = 0; i < SEQ_TRIES; i++) {
 		if (!vmclock_disruption_read(vc->page, vc->size, marker, gen))
