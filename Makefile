@@ -10,6 +10,7 @@
 #   make check            set up and run the whole test suite
 #   make unit             host unit tests of the core only
 #   make bench            boot guests and print the performance table
+#   make bench-lib        libvmclock now() vs clock_gettime, natively
 #   make userspace        libvmclock (shared, static) and the vmclock command
 #   make install-userspace   install them, <vmclock.h>, vmclock.pc, man pages
 #                         (DESTDIR, PREFIX=/usr/local, LIBDIR=PREFIX/lib/<multiarch>)
@@ -49,6 +50,9 @@ unit:
 bench: setup
 	bench/run.sh
 
+bench-lib:
+	bench/lib-bench.sh
+
 PREFIX	?= /usr/local
 USERSPACE_VARS = PREFIX=$(PREFIX) $(if $(LIBDIR),LIBDIR=$(LIBDIR)) $(if $(DESTDIR),DESTDIR=$(DESTDIR))
 
@@ -73,4 +77,4 @@ clean:
 	$(MAKE) -C tools/vmclock clean
 	$(MAKE) -C tests/vm/guest clean
 
-.PHONY: all modules install dkms setup demo check unit bench clean userspace install-userspace
+.PHONY: all modules install dkms setup demo check unit bench clean userspace install-userspace bench-lib
