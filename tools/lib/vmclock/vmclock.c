@@ -169,13 +169,30 @@ static int pick_mode(int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct stat st;
+	u32 seq;
+	int i;
 
 	if (fstat(fd, &st) || !S_ISCHR(st.st_mode))
 		return VMCLOCK_WAIT_PERIODIC;	/* a file is always readable */
-	/* POLLHUP: the driver will never wake us (no notifications). */
-	if (poll(&pfd, 1, 0) >= 0 && (pfd.revents & (POLLHUP | POLLERR)))
-		return VMCLOCK_WAIT_PERIODIC;
-	return VMCLOCK_WAIT_NOTIFY;
+	for (i = 0; i < 3; i++) {
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) < 0)
+			return VMCLOCK_WAIT_PERIODIC;
+		/* POLLHUP: the driver will never wake us (no notifications). */
+		if (pfd.revents & (POLLHUP | POLLERR))
+			return VMCLOCK_WAIT_PERIODIC;
+		if (!(pfd.revents & POLLIN))
+			return VMCLOCK_WAIT_NOTIFY;
+		/*
+		 * Readable right after a read: the page changed meanwhile, or
+		 * the driver has no poll() at all (Linux 6.13 to 6.19: always
+		 * readable). Read again; readable three times is the latter.
+		 */
+		if (pread(fd, &seq, sizeof(seq),
+			  offsetof(struct vmclock_abi, seq_count)) < 0)
+			return VMCLOCK_WAIT_PERIODIC;
+	}
+	return VMCLOCK_WAIT_PERIODIC;
 }
 
 static int open_timer(void)
@@ -509,13 +526,14 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);	/* a signal ends it early: the caller loops */
 }
 
-/* Re-arm the driver's poll: it reports seq values this file has not read. */
-static int rearm(struct vmclock *vc)
+/*
+ * Re-arm the driver's poll: it reports seq values this file has not read.
+ * *seq: the seq_count the driver recorded (unchanged when the read failed).
+ */
+static int rearm(struct vmclock *vc, u32 *seq)
 {
-	u32 seq;
-
-	if (pread(vc->fd, &seq, sizeof(seq), offsetof(struct vmclock_abi,
-						      seq_count)) < 0 &&
+	if (pread(vc->fd, seq, sizeof(*seq), offsetof(struct vmclock_abi,
+						       seq_count)) < 0 &&
 	    errno == ENODEV)
 		return -ENODEV;
 	return 0;
@@ -526,8 +544,9 @@ EXPORT int vmclock_wait(struct vmclock *vc, const struct vmclock_token *tok,
 {
 	s64 deadline = timeout_ms < 0 ? -1 : mono_ns() + timeout_ms * 1000000LL;
 	struct pollfd pfd = { .fd = -1, .events = POLLIN };
-	bool notify = false;
-	int ret, step;
+	bool notify = false, woken = false;
+	int ret, step, spurious = 0;
+	u32 seq = 0;
 	u64 expirations;
 	s64 left;
 
@@ -550,9 +569,22 @@ EXPORT int vmclock_wait(struct vmclock *vc, const struct vmclock_token *tok,
 
 	for (;;) {
 		if (notify) {
-			ret = rearm(vc);
+			u32 prev = seq;
+
+			ret = rearm(vc, &seq);
 			if (ret)
 				break;
+			/*
+			 * Woken three times without a new seq_count: this
+			 * poll() says nothing (a driver without one is always
+			 * readable); look at the page ourselves instead.
+			 */
+			spurious = woken && seq == prev ? spurious + 1 : 0;
+			if (spurious >= 3) {
+				__atomic_store_n(&vc->waiting, 0, __ATOMIC_RELEASE);
+				notify = false;
+			}
+			woken = false;
 		}
 		/* After the re-arm: a later change makes poll() return. */
 		ret = vmclock_token_check(vc, tok);
@@ -586,6 +618,7 @@ EXPORT int vmclock_wait(struct vmclock *vc, const struct vmclock_token *tok,
 			__atomic_store_n(&vc->waiting, 0, __ATOMIC_RELEASE);
 			notify = false;
 		}
+		woken = pfd.revents & POLLIN;
 	}
 	if (notify)
 		__atomic_store_n(&vc->waiting, 0, __ATOMIC_RELEASE);
