@@ -705,6 +705,81 @@ static void test_no_allocation(void)
 	vmclock_close(vc);
 }
 
+/* ------------------------------------------------------------ poll()less devices */
+
+/*
+ * A device whose poll() says nothing: fstat() and poll() are wrapped (the
+ * test is linked with --wrap for them) so that the page file looks like a
+ * character device whose poll() is either quiet or always readable, as
+ * Linux 6.13 to 6.19's driver, which has no poll(), is.
+ */
+enum { FAKE_OFF, FAKE_QUIET, FAKE_ALWAYS };
+static int fake_dev = FAKE_OFF;
+static unsigned long fake_polls;
+int __real_fstat(int fd, struct stat *st);
+int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
+
+int __wrap_fstat(int fd, struct stat *st)
+{
+	int ret = __real_fstat(fd, st);
+
+	if (!ret && fake_dev != FAKE_OFF && S_ISREG(st->st_mode))
+		st->st_mode = (st->st_mode & ~S_IFMT) | S_IFCHR;
+	return ret;
+}
+
+int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	if (fake_dev == FAKE_OFF || n != 1)
+		return __real_poll(fds, n, timeout);
+	fake_polls++;
+	if (fake_dev == FAKE_ALWAYS) {
+		fds[0].revents = POLLIN | POLLRDNORM;
+		return 1;
+	}
+	fds[0].revents = 0;
+	if (timeout)
+		usleep(timeout < 0 || timeout > 50 ? 50000 : timeout * 1000);
+	return 0;
+}
+
+static void test_pollless_device(void)
+{
+	struct vmclock_token t;
+	struct vmclock *vc;
+	int64_t t0, dt;
+	int ret;
+
+	new_page("%s", "--notify");
+	fake_dev = FAKE_ALWAYS;
+	vc = open_page();
+	if (vc) {
+		tap_ok(vmclock_wait_mode(vc) == VMCLOCK_WAIT_PERIODIC,
+		       "a device that is always readable: periodic wait mode");
+		vmclock_close(vc);
+	}
+	/* Quiet at open (notify mode), always readable afterwards. */
+	fake_dev = FAKE_QUIET;
+	vc = open_page();
+	if (!vc) {
+		fake_dev = FAKE_OFF;
+		return;
+	}
+	tap_ok(vmclock_wait_mode(vc) == VMCLOCK_WAIT_NOTIFY, "a quiet device: notify mode");
+	vmclock_token_take(vc, &t);
+	fake_dev = FAKE_ALWAYS;
+	fake_polls = 0;
+	t0 = sys_ns(CLOCK_MONOTONIC);
+	ret = vmclock_wait(vc, &t, 300);
+	dt = sys_ns(CLOCK_MONOTONIC) - t0;
+	tap_ok(ret == 0 && dt >= 300000000 && fake_polls <= 10,
+	       "poll() readable without a page change: wait does not spin "
+	       "(%lu polls in %lld ms, then looks at the page itself)", fake_polls,
+	       (long long)(dt / 1000000));
+	fake_dev = FAKE_OFF;
+	vmclock_close(vc);
+}
+
 /* ------------------------------------------------------------ no syscalls */
 
 enum { PROBE_NOW, PROBE_TOKEN };
@@ -936,6 +1011,7 @@ int main(void)
 	test_now_disrupted();
 	test_stuck_writer();
 	test_wait();
+	test_pollless_device();
 	test_no_allocation();
 	test_no_syscalls();
 	test_threads();
