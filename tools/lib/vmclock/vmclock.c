@@ -110,11 +110,24 @@ read_snap(const struct vmclock *vc, struct vmclock_snap *snap, bool with_counter
 	return -EBUSY;
 }
 
+/* The bounded retries of the core's disruption reader; @size folds when constant. */
+static inline __attribute__((always_inline)) int
+disruption_tries(const struct vmclock_abi *page, u32 size, u64 *marker, u64 *gen)
+{
+	unsigned int i;
+
+	for (i = 0; i < SEQ_TRIES; i++) {
+		if (!vmclock_disruption_read(page, size, marker, gen))
+			return 0;
+		vmclock_cpu_relax();
+	}
+	return -EBUSY;
+}
+
 static inline __attribute__((always_inline)) int
 read_disruption(const struct vmclock *vc, u64 *marker, u64 *gen)
 {
 	struct vmclock_snap snap;
-	unsigned int i;
 	int ret;
 
 	if (__builtin_expect(!vc->page, 0)) {
@@ -127,21 +140,10 @@ read_disruption(const struct vmclock *vc, u64 *marker, u64 *gen)
 		return 0;
 	}
 	/* A full-size page (the usual case) lets the size checks fold away. */
-	if (__builtin_expect(vc->size >= sizeof(struct vmclock_abi), 1)) {
-		for (i = 0; i < SEQ_TRIES; i++) {
-			if (!vmclock_disruption_read(vc->page, sizeof(struct vmclock_abi),
-						     marker, gen))
-				return 0;
-			vmclock_cpu_relax();
-		}
-		return -EBUSY;
-	}
-	for (i = 0; i < SEQ_TRIES; i++) {
-		if (!vmclock_disruption_read(vc->page, vc->size, marker, gen))
-			return 0;
-		vmclock_cpu_relax();
-	}
-	return -EBUSY;
+	if (__builtin_expect(vc->size >= sizeof(struct vmclock_abi), 1))
+		return disruption_tries(vc->page, sizeof(struct vmclock_abi),
+					marker, gen);
+	return disruption_tries(vc->page, vc->size, marker, gen);
 }
 
 /* ------------------------------------------------------------ open */
