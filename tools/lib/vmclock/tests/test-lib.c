@@ -705,6 +705,47 @@ static void test_no_allocation(void)
 	vmclock_close(vc);
 }
 
+/* ------------------------------------------------------------ pread path */
+
+/* A file shorter than a page is not mapped: every read is a pread(). */
+static void test_pread_path(void)
+{
+	struct vmclock_snapshot s;
+	struct vmclock_token t;
+	struct vmclock_now n;
+	struct vmclock *vc;
+	int64_t before, after;
+	int ret;
+
+	clock_page("--gen-counter", "");
+	if (truncate(page_path, 112))
+		return;
+	vc = open_page();
+	if (!tap_ok(vc != NULL, "pread path: a 112-byte file opens"))
+		return;
+	ret = vmclock_snapshot(vc, &s);
+	tap_ok(!ret && s.counter_id == 1 && s.clock_status == 2 && s.disruption_marker == 1,
+	       "pread path: snapshot");
+	before = sys_ns(CLOCK_REALTIME);
+	ret = vmclock_now(vc, &n);
+	after = sys_ns(CLOCK_REALTIME);
+	tap_ok(!ret && n.realtime.source == VMCLOCK_SOURCE_PAGE && n.realtime.bounded &&
+	       ts_ns(&n.realtime.earliest) <= after && ts_ns(&n.realtime.latest) >= before,
+	       "pread path: now() gives the page's time around the system's");
+	tap_ok(vmclock_token_take(vc, &t) == 0 && vmclock_token_check(vc, &t) == 1,
+	       "pread path: token valid");
+	/* vmclock-host writes only whole pages: grow, disrupt, shrink. */
+	if (truncate(page_path, 4096) || vh("disrupt --generation") || truncate(page_path, 112))
+		tap_diag("could not disrupt the short page");
+	tap_ok(vmclock_token_check(vc, &t) == 0, "pread path: the disruption invalidates the token");
+	tap_ok(vmclock_wait(vc, &t, 1000) == 1, "pread path: wait returns at once");
+	if (truncate(page_path, 100))
+		tap_diag("truncate failed");
+	tap_ok(vmclock_now(vc, &n) == -ENODATA && strstr(vmclock_strerror(-ENODATA), "shorter"),
+	       "pread path: a page that shrank below what was opened: -ENODATA");
+	vmclock_close(vc);
+}
+
 /* ------------------------------------------------------------ poll()less devices */
 
 /*
@@ -1011,6 +1052,7 @@ int main(void)
 	test_now_disrupted();
 	test_stuck_writer();
 	test_wait();
+	test_pread_path();
 	test_pollless_device();
 	test_no_allocation();
 	test_no_syscalls();
