@@ -360,19 +360,29 @@ static int map_status(u8 page_status)
 
 /* Beyond a century a bound says nothing: call it unknown. */
 #define MAX_BOUND_NS	(100ULL * 366 * 86400 * VMCLOCK_NSEC_PER_SEC)
-/* ceil(2^64 / 10^9): ns to 2^-64 s, rounded up (a bound only widens). */
-#define FRAC_PER_NS	18446744074ULL
-
-/* A 64.64 fixed-point time to seconds and ns, ns rounded @up or down. */
-static inline void to_ts(vmclock_u128 t, struct vmclock_timespec *ts, bool up)
+/* @ts moved by @ns (below 100 years) forward or back, normalised. */
+static inline void ts_add(struct vmclock_timespec *ts, u64 ns, bool back)
 {
-	vmclock_u128 ns = (vmclock_u128)(u64)t * VMCLOCK_NSEC_PER_SEC;
+	s64 sec = 0;
 
-	ts->tv_sec = (s64)(u64)(t >> 64);
-	ts->tv_nsec = (long)(u64)(ns >> 64);
-	if (up && (u64)ns && ++ts->tv_nsec == (long)VMCLOCK_NSEC_PER_SEC) {
-		ts->tv_nsec = 0;
-		ts->tv_sec++;
+	if (__builtin_expect(ns >= VMCLOCK_NSEC_PER_SEC, 0)) {
+		sec = (s64)(ns / VMCLOCK_NSEC_PER_SEC);
+		ns %= VMCLOCK_NSEC_PER_SEC;
+	}
+	if (back) {
+		ts->tv_sec -= sec;
+		ts->tv_nsec -= (long)ns;
+		if (ts->tv_nsec < 0) {
+			ts->tv_nsec += (long)VMCLOCK_NSEC_PER_SEC;
+			ts->tv_sec--;
+		}
+	} else {
+		ts->tv_sec += sec;
+		ts->tv_nsec += (long)ns;
+		if (ts->tv_nsec >= (long)VMCLOCK_NSEC_PER_SEC) {
+			ts->tv_nsec -= (long)VMCLOCK_NSEC_PER_SEC;
+			ts->tv_sec++;
+		}
 	}
 }
 
@@ -397,16 +407,18 @@ static inline void page_ranges(const struct vmclock_snap *snap,
 			       const struct vmclock_time *t,
 			       struct vmclock_now *now)
 {
-	vmclock_u128 c = ((vmclock_u128)t->sec << 64) | t->frac, err = 0;
-	struct vmclock_timespec e, l;
+	struct vmclock_timespec e = { (s64)t->sec, (long)t->nsec }, l = e;
 	bool bounded = t->maxerror_ns < MAX_BOUND_NS;
 	s64 off;
 
-	if (bounded)
-		err = (vmclock_u128)t->maxerror_ns * FRAC_PER_NS;
-	/* Clamped at the epoch and at 2^64 s; never reached in practice. */
-	to_ts(err > c ? 0 : c - err, &e, false);
-	to_ts(c + err < c ? ~(vmclock_u128)0 : c + err, &l, bounded);
+	/*
+	 * t->nsec is the exact time floored to a ns: the earliest end needs
+	 * nothing more, the latest end one ns (a bound only widens).
+	 */
+	if (bounded) {
+		ts_add(&e, t->maxerror_ns, true);
+		ts_add(&l, t->maxerror_ns + 1, false);
+	}
 	if (!vmclock_scale_offset(snap, VMCLOCK_SCALE_UTC, &off))
 		set_range(&now->realtime, &e, &l, off, bounded);
 	if (!vmclock_scale_offset(snap, VMCLOCK_SCALE_TAI, &off))
