@@ -10,6 +10,10 @@
 #   make check            set up and run the whole test suite
 #   make unit             host unit tests of the core only
 #   make bench            boot guests and print the performance table
+#   make bench-lib        libvmclock now() vs clock_gettime, natively
+#   make userspace        libvmclock (shared, static) and the vmclock command
+#   make install-userspace   install them, <vmclock.h>, vmclock.pc, man pages
+#                         (DESTDIR, PREFIX=/usr/local, LIBDIR=PREFIX/lib/<multiarch>)
 KVER	?= $(shell uname -r)
 KDIR	?= /lib/modules/$(KVER)/build
 VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}/\1/p' dkms.conf 2>/dev/null)
@@ -46,6 +50,20 @@ unit:
 bench: setup
 	bench/run.sh
 
+bench-lib:
+	bench/lib-bench.sh
+
+PREFIX	?= /usr/local
+USERSPACE_VARS = PREFIX=$(PREFIX) $(if $(LIBDIR),LIBDIR=$(LIBDIR)) $(if $(DESTDIR),DESTDIR=$(DESTDIR))
+
+userspace:
+	$(MAKE) -C tools/lib/vmclock
+	$(MAKE) -C tools/vmclock
+
+install-userspace: userspace
+	$(MAKE) -C tools/lib/vmclock install $(USERSPACE_VARS)
+	$(MAKE) -C tools/vmclock install $(USERSPACE_VARS)
+
 # Not kbuild's "clean": with M= at the top it deletes every *.ko below,
 # any kernel modules below the checkout included.
 clean:
@@ -55,6 +73,8 @@ clean:
 	rm -f Module.symvers modules.order .*.cmd
 	$(MAKE) -C tests/unit clean
 	$(MAKE) -C tools/vmclock-host clean
+	$(MAKE) -C tools/lib/vmclock clean
+	$(MAKE) -C tools/vmclock clean
 	$(MAKE) -C tests/vm/guest clean
 
-.PHONY: all modules install dkms setup demo check unit bench clean
+.PHONY: all modules install dkms setup demo check unit bench clean userspace install-userspace bench-lib

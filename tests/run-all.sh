@@ -13,11 +13,12 @@ declare -A SUITES=(
 	[unit]="make -s -C $ROOT/tests/unit check"
 	[host-tool]="make -s -C $ROOT/tools/vmclock-host check"
 	[guest-tools]="make -s -C $ROOT/tests/vm/guest check"
-	[watch]="make -s -C $ROOT/tools/vmclock-watch check"
+	[lib]="make -s -C $ROOT/tools/lib/vmclock check"
+	[cli]="make -s -C $ROOT/tools/vmclock check"
 	[kbuild]="bash $ROOT/tests/kbuild-check.sh"
 	[vm]="python3 $ROOT/tests/vm/rig.py"
 )
-ORDER=(kbuild unit host-tool guest-tools watch vm)
+ORDER=(kbuild unit host-tool guest-tools lib cli vm)
 [ $# -gt 0 ] && ORDER=("$@")
 
 passed=0 failed=0 skipped=0

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Kernel-neutral, header-only VMClock core: a consistent snapshot of the
  * shared page and the counter-to-time arithmetic with error bounds.
@@ -16,6 +16,7 @@
  *
  * struct vmclock_snap      -- CPU-order copy of the seq-protected fields
  * vmclock_snap_read()      -- one attempt of the seq reader
+ * vmclock_disruption_read() -- one attempt at the marker and generation only
  * vmclock_snap_time()      -- counter -> time in the page's scale, + bounds
  * vmclock_scale_offset()   -- seconds to add to reach TAI or UTC
  * vmclock_pvclock_ns()     -- kvm-clock (pvclock) TSC -> ns conversion
@@ -193,6 +194,40 @@ static inline int vmclock_snap_read(const struct vmclock_abi *page, u32 size,
 		return -EAGAIN;
 
 	*snap = s;
+	return 0;
+}
+
+/*
+ * vmclock_disruption_read() - one attempt at the two values whose change is
+ * a disruption, under the same seq protocol as vmclock_snap_read() but with
+ * four loads instead of the whole page (cheap enough to check per event).
+ * @generation: vm_generation_counter when the page covers it and sets
+ *              VM_GEN_COUNTER_PRESENT, else 0
+ * Return: 0 when consistent, -EAGAIN when seq_count was odd or changed.
+ */
+static inline int vmclock_disruption_read(const struct vmclock_abi *page,
+					  u32 size, u64 *marker,
+					  u64 *generation)
+{
+	u64 m, flags, gen;
+	u32 seq;
+
+	seq = vmclock_le32(VMCLOCK_LOAD(page->seq_count));
+	if (seq & 1)
+		return -EAGAIN;
+	vmclock_rmb();
+	m = VMCLOCK_GET(page, size, disruption_marker, vmclock_le64);
+	flags = VMCLOCK_GET(page, size, flags, vmclock_le64);
+	gen = 0;
+	if (flags & VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT)
+		gen = VMCLOCK_GET(page, size, vm_generation_counter,
+				  vmclock_le64);
+	vmclock_rmb();
+	if (vmclock_le32(VMCLOCK_LOAD(page->seq_count)) != seq)
+		return -EAGAIN;
+
+	*marker = m;
+	*generation = gen;
 	return 0;
 }
 

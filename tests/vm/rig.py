@@ -172,7 +172,8 @@ def build_host_parts():
     """Everything that does not depend on the guest kernel."""
     run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock-host")])
     run(["make", "-s", "-C", os.path.join(VM, "guest"), "all"])
-    run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock-watch"), "static"])
+    run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock"), "static"])
+    run(["make", "-s", "-C", os.path.join(ROOT, "tools", "lib", "vmclock"), "guest"])
     run(["make", "-s", "-C", os.path.join(ROOT, "selftests", "vmclock"), "all"])
 
 
@@ -258,8 +259,9 @@ def make_initramfs(kernel, boot, modules):
         shutil.copy2(boot.path, os.path.join(tree, "rig", "boot.sh"))
         progs = [os.path.join(VM, "guest", p)
                  for p in ("rig-echo", "rig-host", "uevent-listen", "ptp-show")]
-        shutil.copy2(os.path.join(ROOT, "tools", "vmclock-watch", "vmclock-watch-static"),
-                     os.path.join(tree, "rig", "bin", "vmclock-watch"))
+        shutil.copy2(os.path.join(ROOT, "tools", "vmclock", "build", "vmclock-static"),
+                     os.path.join(tree, "rig", "bin", "vmclock"))
+        progs.append(os.path.join(ROOT, "tools", "lib", "vmclock", "build", "vmclock-libcheck"))
         progs += [p for p in glob.glob(os.path.join(ROOT, "selftests", "vmclock", "build", "*"))
                   if os.access(p, os.X_OK) and not p.endswith(".o")]
         for p in progs:

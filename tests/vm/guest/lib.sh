@@ -108,20 +108,24 @@ driver_selftests() {
 }
 
 # watch_disruption_start / watch_disruption_end: a reader blocked in poll()
-# (tools/vmclock-watch) and a uevent listener wait for one disruption,
-# started before the host causes it; _end checks that both saw it.
+# (`vmclock watch`, tools/vmclock) and a uevent listener wait for one
+# disruption, started before the host causes it; _end checks that both saw
+# it, and that the reader waited in the driver's poll() (wait=notify), not by
+# looking at the page itself.
 watch_disruption_start() {
 	rm -f /tmp/listening
 	uevent-listen -t 120 -n 1 -r /tmp/listening VMCLOCK_DISRUPTION_MARKER > /tmp/uevent.out 2>&1 &
 	uevent_pid=$!
 	wait_for 5 test -e /tmp/listening
-	vmclock-watch -n 1 -t 120 > /tmp/watch.out 2>&1 &
+	vmclock watch -n 1 -t 120 > /tmp/watch.out 2>&1 &
 	watch_pid=$!
 	sleep 1
 }
 watch_disruption_end() {
 	wait $watch_pid
-	check "vmclock-watch woke from poll() and saw the new marker" [ $? = 0 ]
+	watch_rc=$?
+	check "vmclock watch saw the new marker" [ $watch_rc = 0 ]
+	check "vmclock watch waited in the driver's poll()" grep -q " wait=notify$" /tmp/watch.out
 	sed 's/^/# /' /tmp/watch.out
 	wait $uevent_pid
 	check "the driver sent a disruption uevent" [ $? = 0 ]
@@ -154,4 +158,45 @@ phc_agrees_with_host() {
 		return 1
 	fi
 	return $agree
+}
+
+# libvmclock_checks: libvmclock and the vmclock command on /dev/vmclock0 with
+# real clock data (tests/vm/boots/libvmclock*.sh): the library's time agrees
+# with the PHC, and through the PHC with the host's TAI; a host disruption
+# wakes the library's wait, fails the token check, and now() says DISRUPTED
+# until the page is synchronized again.
+libvmclock_checks() {
+	bring_up
+	ptp=$(wait_for 5 vmclock_ptp && vmclock_ptp)
+	check "a PTP clock named vmclock0 appears" [ -n "$ptp" ]
+
+	vmclock info > /tmp/info.out 2>&1
+	check "vmclock info: TSC clock data, TAI, synchronized, generation present" \
+		eval 'grep -q "^counter: *x86-tsc ([1-9][0-9]* Hz)$" /tmp/info.out && grep -q "^time type: *TAI" /tmp/info.out &&
+		      grep -q "^clock status: *SYNCHRONIZED" /tmp/info.out && grep -q "^VM generation: *0" /tmp/info.out &&
+		      grep -q "^PTP clock: *$ptp\$" /tmp/info.out'
+	sed 's/^/# /' /tmp/info.out
+	check "vmclock check: usable (bounded, synchronized page time)" vmclock check
+
+	# The library against the PHC in the guest, the PHC against the host's TAI
+	# (the rig's echo check), then the library against the PHC again on the
+	# clock data that check wrote.
+	vmclock-libcheck phc "$ptp" 2000
+	check "vmclock-libcheck phc exits 0" [ $? = 0 ]
+	check "guest PHC agrees with the host's TAI within 1 ms" phc_agrees_with_host "$ptp"
+	vmclock-libcheck phc "$ptp" 2000
+	check "vmclock-libcheck phc (after the host check) exits 0" [ $? = 0 ]
+
+	rm -f /tmp/lib-ready
+	vmclock-libcheck disruption /tmp/lib-ready 60 > /tmp/libcheck.out 2>&1 &
+	lib_pid=$!
+	check "the library waits" wait_for 10 test -e /tmp/lib-ready
+	sleep 0.5
+	check "host: disrupt --generation (UNRELIABLE for 500 ms, new marker and generation)" \
+		host disrupt --generation --unreliable-ms 500
+	wait $lib_pid
+	lib_rc=$?
+	cat /tmp/libcheck.out
+	check "vmclock-libcheck disruption exits 0" [ $lib_rc = 0 ]
+	check "vmclock check after the disruption: usable again" vmclock check
 }
