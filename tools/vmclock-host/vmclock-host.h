@@ -63,6 +63,11 @@ struct serve_state {
 	struct timespec steady_until;
 	bool restore_pending;		/* disrupt's second transaction due */
 	struct timespec restore_at;
+	uint64_t stall_left;		/* stall windows still to run */
+	uint64_t stall_ms, stall_gap_ms;
+	bool stall_odd;			/* seq_count held odd right now */
+	uint32_t stall_seq;		/* the odd value we wrote */
+	struct timespec stall_next;	/* end of this window or gap */
 };
 
 struct host {
@@ -154,6 +159,8 @@ int disrupt_restore(struct host *h);
 int cmd_leap(struct host *h, int argc, char **argv);
 int cmd_notify(struct host *h, int argc, char **argv);
 int cmd_sleep(struct host *h, int argc, char **argv);
+int cmd_stall(struct host *h, int argc, char **argv);
+void stall_step(struct host *h);
 
 /* echo.c */
 int cmd_calibrate(struct host *h, int argc, char **argv);
