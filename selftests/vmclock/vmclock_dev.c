@@ -4,7 +4,8 @@
  * read()/pread() give a consistent copy, file length = the page's size,
  * EOF at the end; lseek within [0, length] else EINVAL; mmap exactly one
  * read-only page at offset 0 (EROFS for a writable shared mapping, EINVAL
- * for other sizes/offsets, mprotect(PROT_WRITE) EACCES); mode 0600, so a
+ * for other sizes/offsets, mprotect(PROT_WRITE) EACCES, EPERM for
+ * PROT_EXEC and mprotect(PROT_EXEC) EACCES); mode 0600, so a
  * non-root open fails with EACCES. Needs no host command.
  */
 #include <errno.h>
@@ -182,6 +183,27 @@ static void check_mmap(void)
 		  "mmap %s", p == MAP_FAILED ? strerror(errno) : "succeeded");
 	if (p != MAP_FAILED)
 		munmap(p, pagesz);
+
+	/* The page is data: no executable mapping, now or later. */
+	errno = 0;
+	p = mmap(NULL, pagesz, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	tap_check(p == MAP_FAILED && errno == EPERM,
+		  "mmap PROT_READ|PROT_EXEC -> EPERM",
+		  "mmap %s", p == MAP_FAILED ? strerror(errno) : "succeeded");
+	if (p != MAP_FAILED)
+		munmap(p, pagesz);
+	p = mmap(NULL, pagesz, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		tap_fail("mprotect(PROT_EXEC) on a read-only mapping -> EACCES",
+			 "mmap PROT_READ: %s", strerror(errno));
+	} else {
+		errno = 0;
+		ret = mprotect(p, pagesz, PROT_READ | PROT_EXEC);
+		tap_check(ret == -1 && errno == EACCES,
+			  "mprotect(PROT_EXEC) on a read-only mapping -> EACCES",
+			  "mprotect returned %d errno %s", ret, strerror(errno));
+		munmap(p, pagesz);
+	}
 	close(fd);
 
 	/* A shared writable mapping needs an fd open for writing first,

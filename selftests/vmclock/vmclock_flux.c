@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmclock_flux: a hypervisor writer that is slow in the middle of its
+ * updates. The host holds seq_count odd for 5 ms at a time, 1 ms apart
+ * (vmclock-host "stall"), the way a VMM thread descheduled mid-update does:
+ *  - pread() of /dev/vmclock0 and clock_gettime() on the PHC issued
+ *    meanwhile all succeed (the driver's readers wait up to 100 ms);
+ *  - with seq_count stuck odd, both fail with EBUSY once 100 ms have
+ *    passed: not at once, and not much later;
+ *  - insmod while the page is in flux binds the device (probe waits too).
+ *
+ * Host commands: stall.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "host.h"
+#include "tap.h"
+
+#define STALL_MS	5
+#define BOUND_MS	100	/* the driver's documented reader bound */
+#define LATE_MS		150	/* a reader giving up after this is too late */
+#define INSMOD_ROUNDS	3
+
+static u32 seq_of(const struct vmc_map *m)
+{
+	return le32toh(__atomic_load_n(&m->page->seq_count, __ATOMIC_ACQUIRE));
+}
+
+struct tally {
+	unsigned int calls, failed, odd_start;
+	int first_errno;
+	uint64_t max_ns;
+};
+
+static void tally_add(struct tally *t, bool ok, bool odd, uint64_t ns)
+{
+	t->calls++;
+	t->odd_start += odd;
+	if (!ok && !t->failed++)
+		t->first_errno = errno;
+	if (ns > t->max_ns)
+		t->max_ns = ns;
+}
+
+static void tally_check(const struct tally *t, const char *name)
+{
+	tap_check(t->calls && t->odd_start && !t->failed, name,
+		  "%u of %u failed (first: %s), %u started with seq_count odd, slowest %llu us",
+		  t->failed, t->calls, t->failed ? strerror(t->first_errno) : "-",
+		  t->odd_start, (unsigned long long)(t->max_ns / 1000));
+	tap_diag("%s: %u calls, %u started while odd, slowest %llu us", name,
+		 t->calls, t->odd_start, (unsigned long long)(t->max_ns / 1000));
+}
+
+/* Reads through both paths for @ms while the host stalls every 6 ms. */
+static void check_reads_in_flux(const struct vmc_map *m, int ptp)
+{
+	static char buf[65536];
+	struct tally rd = { 0 }, clk = { 0 };
+	struct timespec ts;
+	uint64_t end, t0;
+	bool odd;
+	ssize_t n;
+
+	/* About 200 windows of 5 ms: longer than the 1 s we read for. */
+	if (host_cmd("stall %d --count 200 --gap-ms 1", STALL_MS)) {
+		tap_fail("page in flux: every pread() succeeds", "%s", host_error());
+		return;
+	}
+	end = mono_ns() + 1000000000ULL;
+	while (mono_ns() < end) {
+		odd = seq_of(m) & 1;
+		t0 = mono_ns();
+		n = pread(m->fd, buf, sizeof(buf), 0);
+		tally_add(&rd, n == (ssize_t)m->size, odd, mono_ns() - t0);
+		if (ptp < 0)
+			continue;
+		odd = seq_of(m) & 1;
+		t0 = mono_ns();
+		tally_add(&clk, !clock_gettime(FD_TO_CLOCKID(ptp), &ts), odd,
+			  mono_ns() - t0);
+	}
+	tally_check(&rd, "page in flux (seq_count odd 5 ms at a time): every pread() succeeds");
+	tap_check(rd.max_ns < BOUND_MS * 1000000ULL,
+		  "page in flux: no pread() took 100 ms",
+		  "slowest %llu us", (unsigned long long)(rd.max_ns / 1000));
+	if (ptp < 0) {
+		tap_skip("page in flux: every PHC clock_gettime() succeeds", "no PTP clock");
+	} else {
+		tally_check(&clk, "page in flux (seq_count odd 5 ms at a time): every PHC clock_gettime() succeeds");
+		tap_check(clk.max_ns < BOUND_MS * 1000000ULL,
+			  "page in flux: no PHC clock_gettime() took 100 ms",
+			  "slowest %llu us", (unsigned long long)(clk.max_ns / 1000));
+	}
+	/* Let the rest of the windows pass. */
+	sleep_ms(800);
+}
+
+/* A call that fails with EBUSY once the bound has passed. */
+static void check_gives_up(const char *name, bool ok, int err, uint64_t ns)
+{
+	uint64_t ms = ns / 1000000;
+
+	tap_check(!ok && err == EBUSY && ms >= BOUND_MS && ms < LATE_MS, name,
+		  "%s after %llu ms (want EBUSY after %d to %d ms)",
+		  ok ? "succeeded" : strerror(err), (unsigned long long)ms,
+		  BOUND_MS, LATE_MS);
+}
+
+static void check_stuck(const struct vmc_map *m, int ptp)
+{
+	static char buf[4096];
+	struct timespec ts;
+	uint64_t t0, ns;
+	bool ok;
+	int err;
+
+	if (host_cmd("stall 1500")) {
+		tap_fail("seq_count stuck odd: pread() -> EBUSY after 100 ms", "%s",
+			 host_error());
+		return;
+	}
+	t0 = mono_ns();
+	ok = pread(m->fd, buf, sizeof(buf), 0) >= 0;
+	err = errno;
+	ns = mono_ns() - t0;
+	check_gives_up("seq_count stuck odd: pread() -> EBUSY after 100 ms", ok, err, ns);
+	if (ptp >= 0) {
+		t0 = mono_ns();
+		ok = !clock_gettime(FD_TO_CLOCKID(ptp), &ts);
+		err = errno;
+		ns = mono_ns() - t0;
+		check_gives_up("seq_count stuck odd: PHC clock_gettime() -> EBUSY after 100 ms",
+			       ok, err, ns);
+	} else {
+		tap_skip("seq_count stuck odd: PHC clock_gettime() -> EBUSY after 100 ms",
+			 "no PTP clock");
+	}
+	/* Until the window is over. */
+	while (seq_of(m) & 1)
+		sleep_ms(50);
+}
+
+/* rmmod, then insmod while the host keeps the page in flux. */
+static void check_insmod_in_flux(bool had_ptp)
+{
+	const char *name = "insmod while seq_count is odd 5 ms at a time: the device binds";
+	char ko[512], params[128], why[256] = "";
+	unsigned int i, bound = 0;
+	uint64_t t0, ms, slowest = 0;
+	bool dev, ptp;
+	int ret;
+
+	if (!vmc_module_path(ko, sizeof(ko))) {
+		tap_skip(name, "module file not found (set VMCLOCK_KO)");
+		return;
+	}
+	vmc_module_params(params, sizeof(params));
+	for (i = 0; i < INSMOD_ROUNDS; i++) {
+		ret = vmc_module_unload();
+		if (ret || !wait_path(VMC_DEV, false, VMC_SETTLE_MS)) {
+			snprintf(why, sizeof(why), "rmmod: %s", strerror(-ret));
+			break;
+		}
+		/* About 1.8 s of windows: insmod must finish well inside. */
+		if (host_cmd("stall %d --count 300 --gap-ms 1", STALL_MS)) {
+			snprintf(why, sizeof(why), "%s", host_error());
+			break;
+		}
+		t0 = mono_ns();
+		ret = vmc_module_load(ko, params);
+		ms = (mono_ns() - t0) / 1000000;
+		if (ms > slowest)
+			slowest = ms;
+		dev = wait_path(VMC_DEV, true, 500);
+		ptp = wait_ptp(true, 500);
+		if (!ret && dev && (ptp || !had_ptp))
+			bound++;
+		else if (!why[0])
+			snprintf(why, sizeof(why),
+				 "round %u: insmod %s, /dev/vmclock0 %s, PTP clock %s",
+				 i + 1, ret ? strerror(-ret) : "ok",
+				 dev ? "present" : "absent", ptp ? "present" : "absent");
+		sleep_ms(2000);		/* past the last window */
+	}
+	if (slowest >= 1500)
+		snprintf(why, sizeof(why), "insmod took %llu ms: probe may have run after the windows",
+			 (unsigned long long)slowest);
+	tap_check(bound == INSMOD_ROUNDS && slowest < 1500, name,
+		  "%u of %d bound; %s", bound, INSMOD_ROUNDS, why);
+	tap_diag("insmod in flux: slowest %llu ms", (unsigned long long)slowest);
+
+	/* Leave the driver as we found it for the next program. */
+	if (access("/sys/module/" VMC_MODULE, F_OK))
+		vmc_module_load(ko, params);
+	if (!wait_path(VMC_DEV, true, VMC_SETTLE_MS))
+		vmc_rebind();
+}
+
+int main(void)
+{
+	struct vmc_map m = { .fd = -1 };
+	char ptpdev[64];
+	const char *why;
+	bool had_ptp;
+	int ptp = -1, ret;
+
+	tap_start("vmclock_flux: readers and probe while the host is mid-update");
+	why = vmc_unavailable_reason();
+	if (why)
+		tap_skip_all("%s", why);
+	watchdog_arm(120, "vmclock_flux");
+	ret = vmc_map_open(&m);
+	if (ret)
+		tap_bail("cannot open and map %s: %s", VMC_DEV, strerror(-ret));
+	had_ptp = ptp_find(ptpdev, sizeof(ptpdev)) >= 0;
+	if (had_ptp)
+		ptp = open(ptpdev, O_RDONLY | O_CLOEXEC);
+
+	check_reads_in_flux(&m, ptp);
+	check_stuck(&m, ptp);
+
+	if (ptp >= 0)
+		close(ptp);
+	vmc_map_close(&m);
+	check_insmod_in_flux(had_ptp);
+	return tap_finish();
+}
