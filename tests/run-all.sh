@@ -16,10 +16,11 @@ declare -A SUITES=(
 	[watch]="make -s -C $ROOT/tools/vmclock-watch check"
 	[kbuild]="bash $ROOT/tests/kbuild-check.sh"
 	[compat]="bash $ROOT/tests/compat/check.sh"
+	[checkpatch]="bash $ROOT/tests/checkpatch.sh"
 	[udev]="bash $ROOT/tests/udev/check.sh"
 	[vm]="python3 $ROOT/tests/vm/rig.py"
 )
-ORDER=(kbuild compat udev unit host-tool guest-tools watch vm)
+ORDER=(kbuild checkpatch compat udev unit host-tool guest-tools watch vm)
 [ $# -gt 0 ] && ORDER=("$@")
 
 passed=0 failed=0 skipped=0

@@ -35,6 +35,7 @@
 #include <asm/byteorder.h>
 
 #define VMCLOCK_LOAD(x)		READ_ONCE(x)
+/* Orders the seq_count loads against the field loads (see snap_read). */
 #define vmclock_rmb()		virt_rmb()
 #define vmclock_le16(x)		le16_to_cpu(x)
 #define vmclock_le32(x)		le32_to_cpu(x)

@@ -206,7 +206,7 @@ static void check_no_wake_source(void)
 		check_hup_path(SECOND_DEV, true, name);
 	}
 	file_write(RIG_PLATFORM_PAGE, "N");
-	if (!wait_path(SECOND_DEV, false, VMC_SETTLE_MS))
+	if (wait_path(SECOND_DEV, false, VMC_SETTLE_MS))
 		tap_diag("%s still present after removing the platform device", SECOND_DEV);
 }
 

@@ -245,6 +245,7 @@ static void check_max_values(int fd)
  * delivered.
  */
 #define FLAPS		30
+#define FLAP_SLEEP_MS	10
 #define COALESCE_MS	100
 
 static void check_flapping(int fd)
@@ -263,8 +264,11 @@ static void check_flapping(int fd)
 	}
 	drain_socket(fd);
 	t0 = mono_ns();
-	for (i = 0; i < FLAPS && !ret; i++)
+	/* Spread over several gaps: one per gap, not one in total. */
+	for (i = 0; i < FLAPS && !ret; i++) {
 		ret = host_cmd("disrupt --marker-only");
+		sleep_ms(FLAP_SLEEP_MS);
+	}
 	ms = (mono_ns() - t0) / 1000000;
 	collect(fd, FIRST_BOUND_MS, &u);
 	param_write("poll_interval_ms", interval);

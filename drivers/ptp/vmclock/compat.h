@@ -57,6 +57,7 @@ vmclock_acpi_dev_install_notify_handler(struct acpi_device *adev,
 					     handler, context);
 	return ACPI_FAILURE(status) ? -ENODEV : 0;
 }
+
 #define acpi_dev_install_notify_handler vmclock_acpi_dev_install_notify_handler
 #endif
 

@@ -69,8 +69,10 @@ static int vmclock_copy(struct vmclock_state *st, void *buf, size_t pos,
 		s = le32_to_cpu(READ_ONCE(st->page->seq_count));
 		if (s & 1)
 			continue;
+		/* The copy must not start before seq_count was read... */
 		virt_rmb();
 		memcpy(buf, src, len);
+		/* ...and must be complete before it is read again. */
 		virt_rmb();
 		if (le32_to_cpu(READ_ONCE(st->page->seq_count)) == s) {
 			*seq = s;

@@ -67,7 +67,7 @@ static void vmclock_uevent(struct vmclock_state *st,
 	char marker[VMCLOCK_ENV_U64("VMCLOCK_DISRUPTION_MARKER")];
 	char seq[VMCLOCK_ENV_U32("VMCLOCK_SEQ_COUNT")];
 	char generation[VMCLOCK_ENV_U64("VMCLOCK_VM_GENERATION_COUNTER")];
-	char *envp[] = { marker, seq, NULL, NULL };
+	char *envp[4] = { marker, seq, NULL, NULL };
 	struct device *dev = st->misc_registered ? st->miscdev.this_device
 						 : st->dev;
 
