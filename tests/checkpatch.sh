@@ -14,17 +14,8 @@ CACHE=${VMCLOCK_CACHE:-/var/cache/vmclock}
 ACCEPTED=$ROOT/tests/checkpatch-accepted.txt
 FILES=(drivers/ptp/vmclock/*.c drivers/ptp/vmclock/*.h include/vmclock/vmclock-core.h
 	tests/vm/rig-module/vmclock_rig.c)
-n=0 passed=0 failed=0
-
-result() {	# good name [diag file]
-	n=$((n + 1))
-	if [ "$1" = 1 ]; then
-		passed=$((passed + 1)); echo "ok $n - $2"
-	else
-		failed=$((failed + 1)); echo "not ok $n - $2"
-		[ -n "${3:-}" ] && sed 's/^/# /' "$3" | head -n 30
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$ROOT/tests/tap.sh"
 
 # checkpatch.pl (with spelling.txt and const_structs.checkpatch beside it).
 find_checkpatch() {
@@ -57,7 +48,7 @@ CP=$(find_checkpatch)
 flock -u 8
 if [ -z "$CP" ] || [ ! -r "$CP" ]; then
 	result 0 "checkpatch.pl from Debian's linux-source package"
-	echo "1..$n"; echo "$passed passed, $failed failed"; exit 1
+	tap_close; exit 1
 fi
 echo "# $CP"
 
@@ -85,6 +76,4 @@ sort -u "$tmp/seen" >"$tmp/seen.u"
 grep -Fxv -f "$tmp/seen.u" "$tmp/accepted" >"$tmp/stale"
 [ -s "$tmp/stale" ] && result 0 "every line of tests/checkpatch-accepted.txt still matches a message" "$tmp/stale" ||
 	result 1 "every line of tests/checkpatch-accepted.txt still matches a message"
-echo "1..$n"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+tap_close

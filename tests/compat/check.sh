@@ -14,22 +14,19 @@ CC=${CC:-gcc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$COMPAT_H" "$tmp/compat.h"
-
-n=0 passed=0 failed=0
+# shellcheck source=tests/tap.sh
+. "$ROOT/tests/tap.sh"
 for v in 6.1 6.3 6.5 6.6 6.7 6.9 6.12 7.0; do
 	major=${v%.*} minor=${v#*.}
 	code=$(( (major << 16) + (minor << 8) ))
-	n=$((n + 1))
 	name="compat.h: the driver's ACPI notify, mmap and u128 calls compile against $v's API"
 	if $CC -fsyntax-only -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
 		-DCONFIG_ACPI -DSTUB_LINUX_VERSION_CODE=$code \
 		-I"$tmp" -I"$here/stubs" "$here/calls.c" >"$tmp/log" 2>&1; then
-		passed=$((passed + 1)); echo "ok $n - $name"
+		result 1 "$name"
 	else
-		failed=$((failed + 1)); echo "not ok $n - $name"
-		grep -m4 -E 'error|warning' "$tmp/log" | sed 's/^/# /'
+		grep -m4 -E 'error|warning' "$tmp/log" >"$tmp/why"
+		result 0 "$name" "$tmp/why"
 	fi
 done
-echo "1..$n"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+tap_close

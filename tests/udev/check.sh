@@ -10,16 +10,8 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RULES_DIR=${RULES_DIR:-$ROOT/udev}
-n=0 passed=0 failed=0
-
-result() {	# good name [why]
-	n=$((n + 1))
-	if [ "$1" = 1 ]; then
-		passed=$((passed + 1)); echo "ok $n - $2"
-	else
-		failed=$((failed + 1)); echo "not ok $n - $2"; echo "# ${3:-}"
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$ROOT/tests/tap.sh"
 
 # The subsystem a kernel name pattern of ours belongs to.
 want_subsystem() {
@@ -47,10 +39,9 @@ for f in "$RULES_DIR"/*.rules; do
 	done
 done >"${TMPDIR:-/tmp}/udev-check.$$"
 while IFS='|' read -r good name why; do
-	result "$good" "$name" "$why"
+	echo "$why" >"${TMPDIR:-/tmp}/udev-why.$$"
+	result "$good" "$name" "${TMPDIR:-/tmp}/udev-why.$$"
 done <"${TMPDIR:-/tmp}/udev-check.$$"
-rm -f "${TMPDIR:-/tmp}/udev-check.$$"
-[ "$n" -gt 0 ] || result 0 "rules found in $RULES_DIR" "no rule matched a kernel name or clock_name"
-echo "1..$n"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+rm -f "${TMPDIR:-/tmp}/udev-check.$$" "${TMPDIR:-/tmp}/udev-why.$$"
+[ "$n" -gt 0 ] || result 0 "rules found in $RULES_DIR: none matched a kernel name or clock_name"
+tap_close
