@@ -7,7 +7,9 @@
  *    meanwhile all succeed (the driver's readers wait up to 100 ms);
  *  - with seq_count stuck odd, both fail with EBUSY once 100 ms have
  *    passed: not at once, and not much later;
- *  - insmod while the page is in flux binds the device (probe waits too).
+ *  - insmod while the page is in flux, a disruption in every window,
+ *    binds the device (probe waits too, and a copy showing the new
+ *    marker is as good as any).
  *
  * Host commands: stall.
  */
@@ -150,7 +152,7 @@ static void check_stuck(const struct vmc_map *m, int ptp)
 /* rmmod, then insmod while the host keeps the page in flux. */
 static void check_insmod_in_flux(bool had_ptp)
 {
-	const char *name = "insmod while seq_count is odd 5 ms at a time: the device binds";
+	const char *name = "insmod while seq_count is odd 5 ms at a time and the marker moves: the device binds";
 	char ko[512], params[128], why[256] = "";
 	unsigned int i, bound = 0;
 	uint64_t t0, ms, slowest = 0;
@@ -171,7 +173,7 @@ static void check_insmod_in_flux(bool had_ptp)
 			break;
 		}
 		/* About 1.8 s of windows: insmod must finish well inside. */
-		if (host_cmd("stall %d --count 300 --gap-ms 1", STALL_MS)) {
+		if (host_cmd("stall %d --count 300 --gap-ms 1 --disrupt", STALL_MS)) {
 			snprintf(why, sizeof(why), "%s", host_error());
 			break;
 		}

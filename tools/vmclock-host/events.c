@@ -194,7 +194,8 @@ int cmd_sleep(struct host *h, int argc, char **argv)
 /*
  * stall: a writer descheduled in the middle of its updates. seq_count is
  * made odd and left so for MS ms, then given its next even value, N times
- * with G ms between windows; no other field changes. Inside serve the
+ * with G ms between windows; no other field changes, except the marker
+ * (+1 in every window) with --disrupt. Inside serve the
  * first window opens before the ack and serve_duties() runs the rest, so
  * the guest acts while the page is in flux. A window another transaction
  * ended early (a request, disrupt's second half) is left as it is.
@@ -215,9 +216,12 @@ static void stall_close(struct host *h)
 {
 	struct serve_state *s = &h->srv;
 
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if ((uint32_t)GET(h, seq_count) == s->stall_seq)
+	if ((uint32_t)GET(h, seq_count) == s->stall_seq) {
+		if (s->stall_disrupt)
+			PUT(h, disruption_marker, GET(h, disruption_marker) + 1);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		PUT(h, seq_count, s->stall_seq + 1);
+	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	s->stall_odd = false;
 	s->stall_left--;
@@ -242,9 +246,11 @@ int cmd_stall(struct host *h, int argc, char **argv)
 {
 	struct serve_state *s = &h->srv;
 	uint64_t count = 1, gap = 1, ms;
+	bool disrupt = false;
 	struct opt opts[] = {
 		{ "count", OPT_U64, &count, 1, 100000, false },
 		{ "gap-ms", OPT_U64, &gap, 0, 60000, false },
+		{ "disrupt", OPT_FLAG, &disrupt, 0, 0, false },
 		{ NULL, 0, NULL, 0, 0, false },
 	};
 	char *pos[1];
@@ -260,6 +266,7 @@ int cmd_stall(struct host *h, int argc, char **argv)
 	s->stall_ms = ms;
 	s->stall_gap_ms = gap;
 	s->stall_left = count;
+	s->stall_disrupt = disrupt;
 	stall_open(h);
 	fprintf(h->out, "stall: seq_count=%u for %llu ms, %llu times, %llu ms apart\n",
 		s->stall_seq, (unsigned long long)ms, (unsigned long long)count,

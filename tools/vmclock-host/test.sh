@@ -257,6 +257,9 @@ why="seq $s0 -> $s1 (during) -> $(seq_now)"
 [ $((s1 % 2)) -eq 1 ] && [ "$(seq_now)" -eq $((s0 + 6)) ]; ok "stall 40 --count 3: seq odd meanwhile, +6 and even after"
 why="$(( (t1 - t0) / 1000000 )) ms"
 [ $((t1 - t0)) -ge 160000000 ]; ok "stall 40 --count 3 --gap-ms 20 lasts at least 3 windows and 2 gaps"
+m0=$(field disruption_marker) s0=$(seq_now)
+vh stall 1 --count 2 --disrupt >/dev/null
+is "stall --disrupt: marker +1 per window, seq +4" "$(field disruption_marker),$(seq_now)" "$((m0 + 2)),$((s0 + 4))"
 
 # --- calibrate / echo-check against a fake guest --------------------------
 calib_ok "calibrate recovers the offset $TRUE_OFF" vh calibrate

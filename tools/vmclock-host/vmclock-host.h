@@ -66,6 +66,7 @@ struct serve_state {
 	uint64_t stall_left;		/* stall windows still to run */
 	uint64_t stall_ms, stall_gap_ms;
 	bool stall_odd;			/* seq_count held odd right now */
+	bool stall_disrupt;		/* marker +1 in every window */
 	uint32_t stall_seq;		/* the odd value we wrote */
 	struct timespec stall_next;	/* end of this window or gap */
 };
