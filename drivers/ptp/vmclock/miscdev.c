@@ -5,10 +5,9 @@
  * read()/pread() return a consistent copy of the page (the file is as long
  * as the page's size field was at probe), mmap() maps the page read-only
  * and never executable, and poll() reports a seq_count the file has not
- * read yet. Open files keep
- * a reference on the state, so after an unbind they see -ENODEV, never freed
- * memory; the module cannot go away under them because the file operations
- * are owned by it.
+ * read yet. Open files keep a reference on the state, so after an unbind
+ * they see -ENODEV, never freed memory; the module cannot go away under
+ * them because the file operations are owned by it.
  */
 
 #include <linux/fs.h>

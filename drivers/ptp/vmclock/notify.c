@@ -142,7 +142,7 @@ static void vmclock_detect(struct work_struct *work)
 			delay = left;
 	}
 
-	/* 0: no timer (0 jiffies would be a busy loop, never wanted). */
+	/* No delay: no timer, the next run comes from a notification. */
 	if (delay)
 		queue_delayed_work(system_wq, &st->work, delay);
 }
