@@ -195,7 +195,9 @@ int cmd_sleep(struct host *h, int argc, char **argv)
  * stall: a writer descheduled in the middle of its updates. seq_count is
  * made odd and left so for MS ms, then given its next even value, N times
  * with G ms between windows; no other field changes, except the marker
- * (+1 in every window) with --disrupt. Inside serve the
+ * (+1 in every window) with --disrupt. --status tells whether a stall still
+ * runs and how long its longest window was actually held (a busy host may
+ * run late). Inside serve the
  * first window opens before the ack and serve_duties() runs the rest, so
  * the guest acts while the page is in flux. A window another transaction
  * ended early (a request, disrupt's second half) is left as it is.
@@ -208,13 +210,16 @@ static void stall_open(struct host *h)
 	PUT(h, seq_count, s->stall_seq);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	s->stall_odd = true;
-	clock_gettime(CLOCK_MONOTONIC, &s->stall_next);
+	clock_gettime(CLOCK_MONOTONIC, &s->stall_opened);
+	s->stall_next = s->stall_opened;
 	ts_add_ms(&s->stall_next, s->stall_ms);
 }
 
 static void stall_close(struct host *h)
 {
 	struct serve_state *s = &h->srv;
+	struct timespec now;
+	uint64_t held;
 
 	if ((uint32_t)GET(h, seq_count) == s->stall_seq) {
 		if (s->stall_disrupt)
@@ -225,7 +230,13 @@ static void stall_close(struct host *h)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	s->stall_odd = false;
 	s->stall_left--;
-	clock_gettime(CLOCK_MONOTONIC, &s->stall_next);
+	/* A busy host holds a window longer than asked: say by how much. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	held = ts_ns(&now) - ts_ns(&s->stall_opened);
+	if (held > s->stall_longest_ns)
+		s->stall_longest_ns = held;
+	s->stall_windows++;
+	s->stall_next = now;
 	ts_add_ms(&s->stall_next, s->stall_gap_ms);
 }
 
@@ -246,11 +257,12 @@ int cmd_stall(struct host *h, int argc, char **argv)
 {
 	struct serve_state *s = &h->srv;
 	uint64_t count = 1, gap = 1, ms;
-	bool disrupt = false;
+	bool disrupt = false, status = false;
 	struct opt opts[] = {
 		{ "count", OPT_U64, &count, 1, 100000, false },
 		{ "gap-ms", OPT_U64, &gap, 0, 60000, false },
 		{ "disrupt", OPT_FLAG, &disrupt, 0, 0, false },
+		{ "status", OPT_FLAG, &status, 0, 0, false },
 		{ NULL, 0, NULL, 0, 0, false },
 	};
 	char *pos[1];
@@ -258,6 +270,14 @@ int cmd_stall(struct host *h, int argc, char **argv)
 
 	if (parse_opts(h, "stall", argc, argv, opts, &n, pos, 1))
 		return RC_USAGE;
+	if (status && n)
+		return usage_error(h, "stall: --status takes no MS");
+	if (status) {
+		fprintf(h->out, "stall: running=%d windows=%llu longest_us=%llu\n",
+			s->stall_left != 0, (unsigned long long)s->stall_windows,
+			(unsigned long long)(s->stall_longest_ns / 1000));
+		return RC_OK;
+	}
 	if (n != 1 || parse_u64(pos[0], &ms) || ms > 60000)
 		return usage_error(h, "stall: need MS (0..60000)");
 	if (s->stall_left)
@@ -267,6 +287,8 @@ int cmd_stall(struct host *h, int argc, char **argv)
 	s->stall_gap_ms = gap;
 	s->stall_left = count;
 	s->stall_disrupt = disrupt;
+	s->stall_windows = 0;
+	s->stall_longest_ns = 0;
 	stall_open(h);
 	fprintf(h->out, "stall: seq_count=%u for %llu ms, %llu times, %llu ms apart\n",
 		s->stall_seq, (unsigned long long)ms, (unsigned long long)count,

@@ -29,7 +29,7 @@ static const char usage[] =
 "  serve [--counter-offset N] [--interval-ms 1000] [--steady] [--notify-on-update]\n"
 "  notify | sleep MS | dump\n"
 "  bump [--disrupt] [--notify]   (seq +2 only; host TSC -> RIG_MB_BUMP_TSC)\n"
-"  stall MS [--count N] [--gap-ms G] [--disrupt]   (seq_count odd for MS ms, N times)\n"
+"  stall MS [--count N] [--gap-ms G] [--disrupt] | stall --status\n"
 "exit status: 0 done, 1 failed, 2 bad argument\n";
 
 struct command {

@@ -340,6 +340,10 @@ why="seq $s1 at the ack -> $(seq_now)"
 # Steady rounds wait for the window's end: seq stays odd until then.
 [ $((s1 % 2)) -eq 1 ] && [ $(($(seq_now) % 2)) -eq 0 ] && [ "$(seq_now)" -gt "$s1" ]
 ok "serve: stall acked with seq_count odd, even again after the window"
+r=$(req "stall --status")
+why="$r"
+grep -Eq '^stall: running=0 windows=1 longest_us=(9[5-9][0-9]{4}|[1-9][0-9]{6,})$' <<<"$r"
+ok "serve: stall --status: over, one window held about 1 s"
 calib_ok "serve: calibrate through the mailbox" req calibrate
 req "clock" >/dev/null	# now uses the learned offset
 page_time_ok "serve: clock without --counter-offset uses the calibrated offset" $TRUE_OFF 37 100
@@ -387,6 +391,7 @@ bad "bump unknown option" --file "$F" --offset $OFF bump --loud
 bad "bump extra argument" --file "$F" --offset $OFF bump now
 bad "stall without MS" --file "$F" --offset $OFF stall
 bad "stall count 0" --file "$F" --offset $OFF stall 5 --count 0
+bad "stall --status with MS" --file "$F" --offset $OFF stall 5 --status
 s0=$(seq_now)
 "$VH" --file "$F" --offset $OFF set clock_status=1 nosuch=2 2>/dev/null
 is "a rejected set writes nothing" "$(seq_now),$(field clock_status)" "$s0,$(field clock_status)"

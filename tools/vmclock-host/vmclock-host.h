@@ -69,6 +69,9 @@ struct serve_state {
 	bool stall_disrupt;		/* marker +1 in every window */
 	uint32_t stall_seq;		/* the odd value we wrote */
 	struct timespec stall_next;	/* end of this window or gap */
+	struct timespec stall_opened;	/* when this window opened */
+	uint64_t stall_windows;		/* closed so far in this stall */
+	uint64_t stall_longest_ns;	/* longest window so far, as held */
 };
 
 struct host {
