@@ -31,32 +31,35 @@
 static DEFINE_IDA(vmclock_ida);
 
 /**
- * vmclock_retry_deadline() - when a bounded retry loop starting now ends.
+ * vmclock_retry_start() - begin a retry loop bounded in time.
+ * @r: the loop's state
  * @ms: the bound
- *
- * Return: a ktime_get_mono_fast_ns() value for vmclock_retry_wait().
  */
-u64 vmclock_retry_deadline(unsigned int ms)
+void vmclock_retry_start(struct vmclock_retry *r, unsigned int ms)
 {
-	return ktime_get_mono_fast_ns() + (u64)ms * NSEC_PER_MSEC;
+	r->deadline_ns = ktime_get_mono_fast_ns() + (u64)ms * NSEC_PER_MSEC;
+	r->last = false;
 }
 
 /**
- * vmclock_retry_wait() - between two attempts of a seq reader.
- * @deadline_ns: from vmclock_retry_deadline()
+ * vmclock_retry_again() - after a failed attempt: try again?
+ * @r: the loop's state
  *
  * Spins (the hypervisor finishes an update in microseconds as a rule) but
  * lets the scheduler in, so a writer stuck for milliseconds costs the
- * reader time, not the CPU. Process context only.
+ * reader time, not the CPU. The loop gives up only after an attempt that
+ * began past the deadline failed too: a reader kept off the CPU past the
+ * deadline still looks at the page once more. Process context only.
  *
- * Return: true to try again, false once the deadline has passed.
+ * Return: true to try again, false to give up.
  */
-bool vmclock_retry_wait(u64 deadline_ns)
+bool vmclock_retry_again(struct vmclock_retry *r)
 {
-	if (ktime_get_mono_fast_ns() >= deadline_ns)
+	if (r->last)
 		return false;
 	cond_resched();
 	cpu_relax();
+	r->last = ktime_get_mono_fast_ns() >= r->deadline_ns;
 	return true;
 }
 
@@ -76,13 +79,14 @@ bool vmclock_retry_wait(u64 deadline_ns)
 int vmclock_snapshot(struct vmclock_state *st, struct vmclock_snap *snap,
 		     u64 (*read_counter)(void *ctx), void *ctx)
 {
-	u64 deadline = vmclock_retry_deadline(VMCLOCK_SEQ_TIMEOUT_MS);
+	struct vmclock_retry r;
 
+	vmclock_retry_start(&r, VMCLOCK_SEQ_TIMEOUT_MS);
 	do {
 		if (!vmclock_snap_read(st->page, st->size, snap, read_counter,
 				       ctx))
 			return 0;
-	} while (vmclock_retry_wait(deadline));
+	} while (vmclock_retry_again(&r));
 	return -EBUSY;
 }
 
@@ -277,11 +281,14 @@ static int vmclock_check_header(struct vmclock_state *st,
 static int vmclock_settle(struct vmclock_state *st, resource_size_t region,
 			  struct vmclock_snap *snap)
 {
-	u64 deadline = vmclock_retry_deadline(VMCLOCK_PROBE_WAIT_MS);
+	u64 deadline = ktime_get_mono_fast_ns() +
+		       (u64)VMCLOCK_PROBE_WAIT_MS * NSEC_PER_MSEC;
 	struct vmclock_header h, again;
+	bool last;
 	int ret;
 
-	for (;;) {
+	do {
+		last = ktime_get_mono_fast_ns() >= deadline;
 		vmclock_read_header(st->page, &h);
 		ret = vmclock_check_header(st, &h, region, false);
 		if (!ret) {
@@ -294,10 +301,9 @@ static int vmclock_settle(struct vmclock_state *st, resource_size_t region,
 				return 0;
 			ret = -EBUSY;
 		}
-		if (ktime_get_mono_fast_ns() >= deadline)
-			break;
-		usleep_range(1000, 2000);
-	}
+		if (!last)
+			usleep_range(1000, 2000);
+	} while (!last);
 
 	if (ret == -EINVAL)
 		vmclock_check_header(st, &h, region, true);

@@ -60,10 +60,11 @@ static int vmclock_miscdev_release(struct inode *inode, struct file *file)
 static int vmclock_copy(struct vmclock_state *st, void *buf, size_t pos,
 			size_t len, u32 *seq)
 {
-	u64 deadline = vmclock_retry_deadline(VMCLOCK_SEQ_TIMEOUT_MS);
 	const void *src = (const u8 *)st->page + pos;
+	struct vmclock_retry r;
 	u32 s;
 
+	vmclock_retry_start(&r, VMCLOCK_SEQ_TIMEOUT_MS);
 	do {
 		s = le32_to_cpu(READ_ONCE(st->page->seq_count));
 		if (s & 1)
@@ -77,7 +78,7 @@ static int vmclock_copy(struct vmclock_state *st, void *buf, size_t pos,
 			*seq = s;
 			return 0;
 		}
-	} while (vmclock_retry_wait(deadline));
+	} while (vmclock_retry_again(&r));
 	return -EBUSY;
 }
 

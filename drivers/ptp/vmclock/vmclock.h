@@ -68,9 +68,15 @@ struct vmclock_state {
 
 extern unsigned int vmclock_poll_interval_ms;
 
+/* A retry loop bounded in time (main.c). */
+struct vmclock_retry {
+	u64 deadline_ns;	/* ktime_get_mono_fast_ns() */
+	bool last;		/* the attempt under way began past it */
+};
+
 /* main.c */
-u64 vmclock_retry_deadline(unsigned int ms);
-bool vmclock_retry_wait(u64 deadline_ns);
+void vmclock_retry_start(struct vmclock_retry *r, unsigned int ms);
+bool vmclock_retry_again(struct vmclock_retry *r);
 int vmclock_snapshot(struct vmclock_state *st, struct vmclock_snap *snap,
 		     u64 (*read_counter)(void *ctx), void *ctx);
 void vmclock_state_put(struct vmclock_state *st);
