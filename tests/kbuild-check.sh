@@ -8,17 +8,8 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$ROOT/build/kbuild-check
-n=0 passed=0 failed=0
-
-result() {	# good name [log]
-	n=$((n + 1))
-	if [ "$1" = 1 ]; then
-		passed=$((passed + 1)); echo "ok $n - $2"
-	else
-		failed=$((failed + 1)); echo "not ok $n - $2"
-		[ -n "${3:-}" ] && sed 's/^/# /' "$3" | head -n 30
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$ROOT/tests/tap.sh"
 
 # build KERNEL NAME SUBDIR FILES...: a source-only copy, built with W=1 (and
 # C=1 when asked through $SPARSE); any warning fails.
@@ -51,6 +42,4 @@ for kernel in 6.1 6.12 7; do
 		result 0 "rig module builds for $kernel with $tag, no warning" "$WORK/$kernel/rig.log"
 	fi
 done
-echo "1..$n"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+tap_close

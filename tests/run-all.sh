@@ -16,9 +16,12 @@ declare -A SUITES=(
 	[lib]="make -s -C $ROOT/tools/lib/vmclock check"
 	[cli]="make -s -C $ROOT/tools/vmclock check"
 	[kbuild]="bash $ROOT/tests/kbuild-check.sh"
+	[compat]="bash $ROOT/tests/compat/check.sh"
+	[checkpatch]="bash $ROOT/tests/checkpatch.sh"
+	[udev]="bash $ROOT/tests/udev/check.sh"
 	[vm]="python3 $ROOT/tests/vm/rig.py"
 )
-ORDER=(kbuild unit host-tool guest-tools lib cli vm)
+ORDER=(kbuild checkpatch compat udev unit host-tool guest-tools lib cli vm)
 [ $# -gt 0 ] && ORDER=("$@")
 
 passed=0 failed=0 skipped=0

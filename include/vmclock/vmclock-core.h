@@ -8,9 +8,11 @@
  * is bounded before it is used, and failures are negative errno values.
  *
  * The including environment is picked by __KERNEL__:
- *  - kernel: <linux/types.h>, <linux/errno.h>, le*_to_cpu, READ_ONCE, virt_rmb
+ *  - kernel: <linux/types.h> (u8..u64, and u128 on every 64-bit
+ *    architecture), <linux/errno.h>, le*_to_cpu, READ_ONCE, virt_rmb
  *  - user space: <stdint.h>, <errno.h>, compiler byte swaps, volatile
- *    loads and acquire fences; the u8..u64/s16/s64 names are provided below.
+ *    loads and acquire fences; the kernel's u8..u64/s8..s64/u128 names are
+ *    provided below.
  *
  * CONTRACT (the driver is written against these exact names):
  *
@@ -34,6 +36,7 @@
 #include <asm/byteorder.h>
 
 #define VMCLOCK_LOAD(x)		READ_ONCE(x)
+/* Orders the seq_count loads against the field loads (see snap_read). */
 #define vmclock_rmb()		virt_rmb()
 #define vmclock_le16(x)		le16_to_cpu(x)
 #define vmclock_le32(x)		le32_to_cpu(x)
@@ -52,6 +55,8 @@ typedef int8_t s8;
 typedef int16_t s16;
 typedef int32_t s32;
 typedef int64_t s64;
+/* 128-bit intermediates for 64x64-bit products, as the kernel's u128. */
+__extension__ typedef unsigned __int128 u128;
 
 #ifndef U64_MAX
 #define U64_MAX			UINT64_MAX
@@ -73,9 +78,12 @@ typedef int64_t s64;
 
 #include "../uapi/linux/vmclock-abi.h"
 
-/* Accepted distance between the counter reading and counter_value. */
-#define VMCLOCK_MAX_AHEAD_SEC	86400ULL	/* page not refreshed for a day */
-#define VMCLOCK_MAX_BEHIND_SEC	1ULL		/* reading before C1: skew only */
+/*
+ * A counter reading before counter_value by this much or more contradicts
+ * the page (C1 was sampled at T1, so only counter skew can put a later
+ * reading before it). Readings after it are extrapolated however far.
+ */
+#define VMCLOCK_MAX_BEHIND_SEC	1ULL
 
 /* Requested time scale for vmclock_scale_offset(). */
 enum vmclock_scale {
@@ -114,9 +122,6 @@ struct vmclock_time {
 	u64 esterror_ns;	/* U64_MAX/UINT64_MAX: unknown; saturating */
 	u64 maxerror_ns;	/* U64_MAX/UINT64_MAX: unknown; saturating */
 };
-
-/* 128-bit intermediates for 64x64-bit products; never divided. */
-__extension__ typedef unsigned __int128 vmclock_u128;
 
 #define VMCLOCK_NSEC_PER_SEC	1000000000ULL
 
@@ -239,12 +244,12 @@ static inline int vmclock_disruption_read(const struct vmclock_abi *page,
 static inline u64 vmclock_error_ns(u64 time_err, u64 dist, u64 rate,
 				   unsigned int shift)
 {
-	vmclock_u128 e = (vmclock_u128)dist * rate;
-	vmclock_u128 lo = (vmclock_u128)(u64)e * VMCLOCK_NSEC_PER_SEC;
-	vmclock_u128 hi = (vmclock_u128)(u64)(e >> 64) * VMCLOCK_NSEC_PER_SEC +
+	u128 e = (u128)dist * rate;
+	u128 lo = (u128)(u64)e * VMCLOCK_NSEC_PER_SEC;
+	u128 hi = (u128)(u64)(e >> 64) * VMCLOCK_NSEC_PER_SEC +
 			  (u64)(lo >> 64);
-	vmclock_u128 q = hi >> shift;
-	bool inexact = (u64)lo || (hi & (((vmclock_u128)1 << shift) - 1));
+	u128 q = hi >> shift;
+	bool inexact = (u64)lo || (hi & (((u128)1 << shift) - 1));
 	u64 ns;
 
 	if (q >> 64)
@@ -260,14 +265,16 @@ static inline u64 vmclock_error_ns(u64 time_err, u64 dist, u64 rate,
 
 /*
  * vmclock_snap_time() - the time at @counter according to @snap.
- * Uses delta = counter - counter_value as a signed distance: accepted when
- * the elapsed time is below VMCLOCK_MAX_AHEAD_SEC ahead or
- * VMCLOCK_MAX_BEHIND_SEC behind, else -ERANGE. Period 0 or a shift above 63:
- * -EINVAL. Error bounds: time_*error + |delta| * period_*error (each only
- * when its VALID flag is set, else unknown), rounded up, saturating.
- * The time itself is the exact value floored to 2^-64 s (also behind C1),
- * so it never decreases as @counter grows; a result below 0 or at or above
- * 2^64 s is -ERANGE.
+ * Uses delta = counter - counter_value as a signed distance. Ahead of C1
+ * the page's time is extrapolated however old the clock data is (nothing
+ * obliges a hypervisor to refresh it; the error bounds grow with the
+ * distance instead); behind C1 only up to VMCLOCK_MAX_BEHIND_SEC, else
+ * -ERANGE. Period 0 or a shift above 63: -EINVAL. Error bounds:
+ * time_*error + |delta| * period_*error (each only when its VALID flag is
+ * set, else unknown), rounded up, saturating at U64_MAX. The time itself is
+ * the exact value floored to 2^-64 s (also behind C1), so it never
+ * decreases as @counter grows; a result below 0 or at or above 2^64 s
+ * (where the arithmetic would overflow) is -ERANGE.
  * Return: 0 or negative errno; @t untouched on error.
  */
 static inline int vmclock_snap_time(const struct vmclock_snap *snap,
@@ -277,23 +284,22 @@ static inline int vmclock_snap_time(const struct vmclock_snap *snap,
 	u64 delta = counter - snap->counter_value;
 	bool behind = (s64)delta < 0;
 	u64 dist = behind ? -delta : delta;
-	vmclock_u128 prod, elapsed, now, rem_mask;
-	u64 limit, flags = snap->flags;
+	u128 prod, elapsed, now, rem_mask;
+	u64 flags = snap->flags;
 
 	if (!snap->counter_period || shift > 63)
 		return -EINVAL;
 
 	/* Elapsed time in 2^-64 s: exact product, then the extra shift. */
-	prod = (vmclock_u128)dist * snap->counter_period;
+	prod = (u128)dist * snap->counter_period;
 	elapsed = prod >> shift;
-	limit = behind ? VMCLOCK_MAX_BEHIND_SEC : VMCLOCK_MAX_AHEAD_SEC;
-	if ((u64)(elapsed >> 64) >= limit)
+	if (behind && (u64)(elapsed >> 64) >= VMCLOCK_MAX_BEHIND_SEC)
 		return -ERANGE;
 
-	now = ((vmclock_u128)snap->time_sec << 64) | snap->time_frac;
+	now = ((u128)snap->time_sec << 64) | snap->time_frac;
 	if (behind) {
 		/* Subtract the rounded-up distance to floor the result. */
-		rem_mask = ((vmclock_u128)1 << shift) - 1;
+		rem_mask = ((u128)1 << shift) - 1;
 		if (prod & rem_mask)
 			elapsed++;
 		if (elapsed > now)
@@ -308,7 +314,7 @@ static inline int vmclock_snap_time(const struct vmclock_snap *snap,
 
 	t->sec = (u64)(now >> 64);
 	t->frac = (u64)now;
-	t->nsec = (u32)(((vmclock_u128)t->frac * VMCLOCK_NSEC_PER_SEC) >> 64);
+	t->nsec = (u32)(((u128)t->frac * VMCLOCK_NSEC_PER_SEC) >> 64);
 
 	if ((flags & VMCLOCK_FLAG_TIME_ESTERROR_VALID) &&
 	    (flags & VMCLOCK_FLAG_PERIOD_ESTERROR_VALID))
@@ -390,7 +396,7 @@ static inline u64 vmclock_pvclock_ns(u64 tsc, u64 tsc_timestamp,
 		delta = tsc_shift < 64 ? delta << tsc_shift : 0;
 
 	return system_time +
-	       (u64)(((vmclock_u128)delta * tsc_to_system_mul) >> 32);
+	       (u64)(((u128)delta * tsc_to_system_mul) >> 32);
 }
 
 #endif /* __VMCLOCK_CORE_H__ */

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -521,4 +523,50 @@ const char *counter_offset_env(void)
 	const char *v = getenv("VMCLOCK_COUNTER_OFFSET");
 
 	return v && *v ? v : NULL;
+}
+
+bool vmc_module_path(char *path, size_t len)
+{
+	const char *env = getenv("VMCLOCK_KO");
+	static const char *const dirs[] = { "extra", "updates", "kernel/drivers/ptp" };
+	struct utsname u;
+	unsigned int i;
+
+	if (env && *env) {
+		snprintf(path, len, "%s", env);
+		return access(path, R_OK) == 0;
+	}
+	uname(&u);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, len, "/lib/modules/%s/%s/" VMC_MODULE ".ko",
+			 u.release, dirs[i]);
+		if (!access(path, R_OK))
+			return true;
+	}
+	return false;
+}
+
+void vmc_module_params(char *params, size_t len)
+{
+	char interval[32] = "100", utc[8] = "N";
+
+	param_read("poll_interval_ms", interval, sizeof(interval));
+	param_read("phc_utc", utc, sizeof(utc));
+	snprintf(params, len, "poll_interval_ms=%s phc_utc=%s", interval, utc);
+}
+
+int vmc_module_unload(void)
+{
+	return syscall(SYS_delete_module, VMC_MODULE, O_NONBLOCK) ? -errno : 0;
+}
+
+int vmc_module_load(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
 }

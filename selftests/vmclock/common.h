@@ -117,6 +117,14 @@ long kernel_taint(void);
 /* Waits up to @timeout_ms for current_clocksource == @name. */
 bool wait_clocksource(const char *name, unsigned int timeout_ms);
 
+/* The module file: $VMCLOCK_KO or the usual /lib/modules places. */
+bool vmc_module_path(char *path, size_t len);
+/* The loaded module's parameters as an insmod argument string. */
+void vmc_module_params(char *params, size_t len);
+/* delete_module(O_NONBLOCK) and finit_module(): 0 or -errno. */
+int vmc_module_unload(void);
+int vmc_module_load(const char *path, const char *params);
+
 /* VMCLOCK_COUNTER_OFFSET from the rig, or NULL. */
 const char *counter_offset_env(void);
 

@@ -4,7 +4,8 @@
  * read()/pread() give a consistent copy, file length = the page's size,
  * EOF at the end; lseek within [0, length] else EINVAL; mmap exactly one
  * read-only page at offset 0 (EROFS for a writable shared mapping, EINVAL
- * for other sizes/offsets, mprotect(PROT_WRITE) EACCES); mode 0600, so a
+ * for other sizes/offsets, mprotect(PROT_WRITE) EACCES, EPERM for
+ * PROT_EXEC and mprotect(PROT_EXEC) EACCES); mode 0600, so a
  * non-root open fails with EACCES. Needs no host command.
  */
 #include <errno.h>
@@ -151,10 +152,40 @@ static void check_lseek(const struct vmc_map *m)
 	close(fd);
 }
 
+/* A shared mapping of one page at 0 with @prot must fail with @err. */
+static void check_mmap_refused(int fd, int prot, int err, const char *name)
+{
+	void *p;
+
+	errno = 0;
+	p = mmap(NULL, pagesz, prot, MAP_SHARED, fd, 0);
+	tap_check(p == MAP_FAILED && errno == err, name, "mmap %s",
+		  p == MAP_FAILED ? strerror(errno) : "succeeded");
+	if (p != MAP_FAILED)
+		munmap(p, pagesz);
+}
+
+/* A PROT_READ mapping must refuse to gain @prot with EACCES. */
+static void check_mprotect_refused(int fd, int prot, const char *name)
+{
+	void *p = mmap(NULL, pagesz, PROT_READ, MAP_SHARED, fd, 0);
+	int ret;
+
+	if (p == MAP_FAILED) {
+		tap_fail(name, "mmap PROT_READ: %s", strerror(errno));
+		return;
+	}
+	errno = 0;
+	ret = mprotect(p, pagesz, PROT_READ | prot);
+	tap_check(ret == -1 && errno == EACCES, name,
+		  "mprotect returned %d errno %s", ret, strerror(errno));
+	munmap(p, pagesz);
+}
+
 static void check_mmap(void)
 {
 	void *p;
-	int fd, rw, ret = 0;
+	int fd, rw;
 
 	fd = open(VMC_DEV, O_RDONLY);
 	if (fd < 0) {
@@ -182,6 +213,12 @@ static void check_mmap(void)
 		  "mmap %s", p == MAP_FAILED ? strerror(errno) : "succeeded");
 	if (p != MAP_FAILED)
 		munmap(p, pagesz);
+
+	/* The page is data: no executable mapping, now or later. */
+	check_mmap_refused(fd, PROT_READ | PROT_EXEC, EPERM,
+			   "mmap PROT_READ|PROT_EXEC -> EPERM");
+	check_mprotect_refused(fd, PROT_EXEC,
+			       "mprotect(PROT_EXEC) on a read-only mapping -> EACCES");
 	close(fd);
 
 	/* A shared writable mapping needs an fd open for writing first,
@@ -195,28 +232,12 @@ static void check_mmap(void)
 			 "open O_RDWR refused");
 		return;
 	}
-	errno = 0;
-	p = mmap(NULL, pagesz, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0);
-	tap_check(p == MAP_FAILED && errno == EROFS,
-		  "mmap PROT_WRITE MAP_SHARED -> EROFS",
-		  "mmap %s", p == MAP_FAILED ? strerror(errno) : "succeeded");
-	if (p != MAP_FAILED)
-		munmap(p, pagesz);
-
+	check_mmap_refused(rw, PROT_READ | PROT_WRITE, EROFS,
+			   "mmap PROT_WRITE MAP_SHARED -> EROFS");
 	/* From a writable fd only VM_MAYWRITE, cleared by the driver, stops
 	 * an upgrade; from an O_RDONLY fd the VFS would refuse anyway. */
-	p = mmap(NULL, pagesz, PROT_READ, MAP_SHARED, rw, 0);
-	if (p == MAP_FAILED) {
-		tap_fail("mprotect(PROT_WRITE) on a mapping from an O_RDWR fd -> EACCES",
-			 "mmap PROT_READ: %s", strerror(errno));
-	} else {
-		errno = 0;
-		ret = mprotect(p, pagesz, PROT_READ | PROT_WRITE);
-		tap_check(ret == -1 && errno == EACCES,
-			  "mprotect(PROT_WRITE) on a mapping from an O_RDWR fd -> EACCES",
-			  "mprotect returned %d errno %s", ret, strerror(errno));
-		munmap(p, pagesz);
-	}
+	check_mprotect_refused(rw, PROT_WRITE,
+			       "mprotect(PROT_WRITE) on a mapping from an O_RDWR fd -> EACCES");
 	close(rw);
 }
 

@@ -22,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -157,52 +155,15 @@ static void run_loops(void)
 		tap_check(!all[i]->failed, all[i]->name, "%s", all[i]->why);
 }
 
-static bool find_module_file(char *path, size_t len)
-{
-	const char *env = getenv("VMCLOCK_KO");
-	static const char *const dirs[] = { "extra", "updates", "kernel/drivers/ptp" };
-	struct utsname u;
-	unsigned int i;
-
-	if (env && *env) {
-		snprintf(path, len, "%s", env);
-		return access(path, R_OK) == 0;
-	}
-	uname(&u);
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, len, "/lib/modules/%s/%s/" VMC_MODULE ".ko",
-			 u.release, dirs[i]);
-		if (!access(path, R_OK))
-			return true;
-	}
-	return false;
-}
-
-static int delete_module(void)
-{
-	return syscall(SYS_delete_module, VMC_MODULE, O_NONBLOCK) ? -errno : 0;
-}
-
-static int load_module(const char *path, const char *params)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 static void run_unload(void)
 {
-	char ko[512], params[128], interval[32] = "100", utc[8] = "N";
+	char ko[512], params[128];
 	const char *name = "rmmod with an fd open fails with EBUSY/EWOULDBLOCK or is safe";
 	uint64_t end;
 	long taint0 = kernel_taint();
 	int fd, ret;
 
-	if (!find_module_file(ko, sizeof(ko))) {
+	if (!vmc_module_path(ko, sizeof(ko))) {
 		tap_skip(name, "module file not found (set VMCLOCK_KO)");
 		tap_skip("rmmod without users, insmod again", "module file not found");
 		return;
@@ -212,17 +173,14 @@ static void run_unload(void)
 		tap_skip("rmmod without users, insmod again", "not a module");
 		return;
 	}
-	param_read("poll_interval_ms", interval, sizeof(interval));
-	param_read("phc_utc", utc, sizeof(utc));
-	snprintf(params, sizeof(params), "poll_interval_ms=%s phc_utc=%s",
-		 interval, utc);
+	vmc_module_params(params, sizeof(params));
 
 	fd = open(VMC_DEV, O_RDONLY);
 	if (fd < 0) {
 		tap_fail(name, "open: %s", strerror(errno));
 		return;
 	}
-	ret = delete_module();
+	ret = vmc_module_unload();
 	if (ret == -EBUSY || ret == -EWOULDBLOCK) {
 		tap_pass(name);
 	} else if (ret == 0) {
@@ -243,14 +201,14 @@ static void run_unload(void)
 		/* The last fput may run a moment after close(): retry. */
 		end = mono_ns() + 3000000000ULL;
 		do {
-			ret = delete_module();
+			ret = vmc_module_unload();
 		} while ((ret == -EWOULDBLOCK || ret == -EBUSY) &&
 			 mono_ns() < end && (sleep_ms(50), true));
 		tap_check(!ret && !wait_path(VMC_DEV, false, VMC_SETTLE_MS),
 			  "rmmod without users succeeds and removes /dev/vmclock0",
 			  "delete_module: %s", strerror(-ret));
 	}
-	ret = load_module(ko, params);
+	ret = vmc_module_load(ko, params);
 	tap_check(!ret && wait_path(VMC_DEV, true, VMC_SETTLE_MS) &&
 		  (!had_ptp || wait_ptp(true, VMC_SETTLE_MS)),
 		  "insmod again brings the devices back",

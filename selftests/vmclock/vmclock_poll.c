@@ -4,8 +4,8 @@
  * POLLIN|POLLRDNORM while seq_count differs from what this fd last read
  * (0 at open), cleared by read(); a blocked waiter is woken by the polling
  * timer (page without NOTIFICATION_PRESENT) and by a real ACPI Notify (page
- * with it); POLLHUP only without NOTIFICATION_PRESENT and with
- * poll_interval_ms=0. Every wait is bounded: a broken driver fails a check.
+ * with it); POLLHUP whenever nothing can wake the file: poll_interval_ms=0
+ * and either no NOTIFICATION_PRESENT or no Notify/interrupt wired up. Every wait is bounded: a broken driver fails a check.
  *
  * Host commands: set (flags, time_esterror_nanosec, and the saved page at
  * the end), notify. Rebinds the driver to switch notification modes.
@@ -30,9 +30,17 @@
 static char saved_interval[32] = "100";
 static unsigned long long esterror = 1000;	/* distinct value per update */
 
+#define RIG_PLATFORM_PAGE "/sys/module/vmclock_rig/parameters/platform_page"
+#define SECOND_DEV	"/dev/vmclock1"
+
+static int open_path(const char *path)
+{
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 static int open_dev(void)
 {
-	return open(VMC_DEV, O_RDONLY | O_CLOEXEC);
+	return open_path(VMC_DEV);
 }
 
 /* Read the page so the fd's recorded seq is current; true when done. */
@@ -154,9 +162,9 @@ out:
 	close(fd);
 }
 
-static void check_hup(bool want_hup, const char *name)
+static void check_hup_path(const char *path, bool want_hup, const char *name)
 {
-	int fd = open_dev();
+	int fd = open_path(path);
 	uint64_t t0;
 	short rev;
 
@@ -173,6 +181,33 @@ static void check_hup(bool want_hup, const char *name)
 		  "revents 0x%x after %llu ms", (unsigned int)(unsigned short)rev,
 		  (unsigned long long)((mono_ns() - t0) / 1000000));
 	close(fd);
+}
+
+static void check_hup(bool want_hup, const char *name)
+{
+	check_hup_path(VMC_DEV, want_hup, name);
+}
+
+/*
+ * A second device on the same page with neither ACPI companion nor
+ * interrupt (the rig module's platform device, shaped like a DT node
+ * without "interrupts"): NOTIFICATION_PRESENT alone wakes nobody.
+ */
+static void check_no_wake_source(void)
+{
+	const char *name = "NOTIFICATION_PRESENT but no Notify or IRQ wired, poll_interval_ms=0: POLLHUP";
+	int ret;
+
+	ret = file_write(RIG_PLATFORM_PAGE, "Y");
+	if (ret || !wait_path(SECOND_DEV, true, VMC_SETTLE_MS)) {
+		tap_fail(name, "no %s from the rig's platform device: %s",
+			 SECOND_DEV, ret ? strerror(-ret) : "probe failed?");
+	} else {
+		check_hup_path(SECOND_DEV, true, name);
+	}
+	file_write(RIG_PLATFORM_PAGE, "N");
+	if (wait_path(SECOND_DEV, false, VMC_SETTLE_MS))
+		tap_diag("%s still present after removing the platform device", SECOND_DEV);
 }
 
 static int set_interval(const char *val)
@@ -258,6 +293,7 @@ int main(void)
 		check_hup(false, "NOTIFICATION_PRESENT, poll_interval_ms=0: no POLLHUP");
 		check_wake("NOTIFICATION_PRESENT: ACPI Notify wakes poll()", false, true);
 		check_wake("NOTIFICATION_PRESENT: ACPI Notify wakes epoll_wait()", true, true);
+		check_no_wake_source();
 	} else {
 		tap_fail("NOTIFICATION_PRESENT: ACPI Notify wakes poll()",
 			 "could not set the flag, rebind and disable the timer");

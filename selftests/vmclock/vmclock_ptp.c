@@ -11,9 +11,10 @@
  * adjfine fail with EOPNOTSUPP; PRECISE fails with EOPNOTSUPP when the
  * system clocksource is not the TSC (or kvm-clock); the PHC returns TAI
  * (UTC with phc_utc=Y) with TAI = UTC + |tai_offset_sec| for both signs;
- * -EBUSY while clock_status is UNRELIABLE, success again once SYNCHRONIZED.
+ * -EBUSY while clock_status is UNRELIABLE, success again once SYNCHRONIZED;
+ * clock data two days old is extrapolated, not refused.
  *
- * Host commands: clock (when VMCLOCK_COUNTER_OFFSET is set), set.
+ * Host commands: clock (when VMCLOCK_COUNTER_OFFSET is set), set, steady.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -384,6 +385,48 @@ static void check_unreliable(struct phc *p, bool precise)
 		check_precise(p, "SYNCHRONIZED again");
 }
 
+/*
+ * Nothing obliges a hypervisor to refresh the clock data: the same clock
+ * described from a reference point two days back (counter_value and
+ * time_sec moved back together) must read the same, not fail. The steady
+ * rounds would refresh the data: stopped meanwhile.
+ */
+#define OLD_SEC		(2 * 86400ULL)
+
+static void check_old_data(struct phc *p)
+{
+	const char *tag = "clock data 2 days old";
+	struct vmclock_snap s;
+	u64 ticks;
+
+	if (host_cmd("steady --stop") || vmc_snap(&p->m, &s, false)) {
+		tap_fail(tag, "cannot stop the steady rounds or read the page: %s",
+			 host_error());
+		return;
+	}
+	if (!s.counter_period || s.counter_period_shift > 40) {
+		tap_skip(tag, "period %llu shift %u: not a rig page",
+			 (unsigned long long)s.counter_period,
+			 s.counter_period_shift);
+	} else {
+		/* Ticks in OLD_SEC seconds, rounded down: < 1 tick short. */
+		ticks = (u64)(((u128)OLD_SEC << (64 + s.counter_period_shift)) /
+			      s.counter_period);
+		if (host_cmd("set counter_value=%llu time_sec=%llu",
+			     (unsigned long long)(s.counter_value - ticks),
+			     (unsigned long long)(s.time_sec - OLD_SEC)))
+			tap_fail(tag, "%s", host_error());
+		else
+			check_reads(p, tag);
+		if (host_cmd("set counter_value=%llu time_sec=%llu",
+			     (unsigned long long)s.counter_value,
+			     (unsigned long long)s.time_sec))
+			tap_diag("restoring the clock data failed: %s", host_error());
+	}
+	if (host_cmd("steady"))
+		tap_diag("restarting the steady rounds failed: %s", host_error());
+}
+
 /* The page's scale/offset as the host left it: a precondition. */
 static bool page_is(struct phc *p, int type, int off)
 {
@@ -487,6 +530,7 @@ int main(void)
 
 	check_caps(&p);
 	check_reads(&p, "as found");
+	check_old_data(&p);
 
 	/* The TSC becomes the clocksource about a second after boot. */
 	precise = wait_clocksource("tsc", 10000) || precise_expected();

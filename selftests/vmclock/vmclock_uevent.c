@@ -4,11 +4,13 @@
  * the disruption marker or the VM generation counter changes, carrying
  * VMCLOCK_DISRUPTION_MARKER, VMCLOCK_SEQ_COUNT and (only with
  * VM_GEN_COUNTER_PRESENT) VMCLOCK_VM_GENERATION_COUNTER equal to the page;
- * none for an ordinary seq update (common.md). The page is kept in timer
+ * none for an ordinary seq update (common.md); 20-digit values in full;
+ * at most one per 100 ms under a flapping marker. The page is kept in timer
  * mode (no NOTIFICATION_PRESENT, poll_interval_ms > 0) so detection does
  * not depend on the host raising a Notify.
  *
- * Host commands: disrupt [--generation], set (flags, time_esterror_nanosec,
+ * Host commands: disrupt [--generation|--marker-only], set (flags,
+ * time_esterror_nanosec, marker and generation,
  * the saved page at the end). Rebinds the driver when it changes flags.
  */
 #include <errno.h>
@@ -32,6 +34,8 @@ struct uev {
 	bool has_marker, has_seq, has_gen;
 	unsigned long long marker, seq, gen;
 	char first[256];	/* header of the first match, for messages */
+	bool last_has_marker;	/* the same of the last match */
+	unsigned long long last_marker;
 };
 
 static int uevent_socket(void)
@@ -95,6 +99,7 @@ static bool parse_match(const char *buf, size_t len, struct uev *u)
 	}
 	if (!change || !misc || !ours)
 		return false;
+	u->last_has_marker = hm, u->last_marker = m;
 	if (!u->count++) {
 		snprintf(u->first, sizeof(u->first), "%s", buf);
 		u->has_marker = hm, u->marker = m;
@@ -210,6 +215,82 @@ static void check_disrupt(int fd, bool gen, const char *tag)
 	}
 }
 
+/* 20-digit values must arrive whole: U64_MAX in both variables. */
+static void check_max_values(int fd)
+{
+	const char *name = "U64_MAX marker and generation: one change uevent";
+	struct uev u;
+
+	drain_socket(fd);
+	if (host_cmd("set disruption_marker=%llu vm_generation_counter=%llu",
+		     (unsigned long long)UINT64_MAX,
+		     (unsigned long long)UINT64_MAX)) {
+		tap_fail(name, "%s", host_error());
+		return;
+	}
+	collect(fd, FIRST_BOUND_MS, &u);
+	if (!tap_check(u.count == 1, name, "saw %u", u.count) && !u.count)
+		return;
+	tap_check(u.has_gen && u.gen == UINT64_MAX,
+		  "VMCLOCK_VM_GENERATION_COUNTER=18446744073709551615 (U64_MAX) in full",
+		  "uevent %s%llu", u.has_gen ? "" : "(absent) ", u.gen);
+	tap_check(u.has_marker && u.marker == UINT64_MAX,
+		  "VMCLOCK_DISRUPTION_MARKER=18446744073709551615 (U64_MAX) in full",
+		  "uevent %s%llu", u.has_marker ? "" : "(absent) ", u.marker);
+}
+
+/*
+ * A hypervisor flapping disruption_marker, seen by a 1 ms polling timer:
+ * at most one uevent per 100 ms (plus the first), the last value always
+ * delivered.
+ */
+#define FLAPS		30
+#define FLAP_SLEEP_MS	10
+#define COALESCE_MS	100
+
+static void check_flapping(int fd)
+{
+	const char *name = "marker flapping: at most one uevent per 100 ms";
+	struct vmclock_snap after;
+	char interval[32] = "100";
+	uint64_t t0, ms, bound;
+	struct uev u;
+	int i, ret = 0;
+
+	param_read("poll_interval_ms", interval, sizeof(interval));
+	if (param_write("poll_interval_ms", "1")) {
+		tap_fail(name, "cannot set poll_interval_ms=1");
+		return;
+	}
+	drain_socket(fd);
+	t0 = mono_ns();
+	/* Spread over several gaps: one per gap, not one in total. */
+	for (i = 0; i < FLAPS && !ret; i++) {
+		ret = host_cmd("disrupt --marker-only");
+		sleep_ms(FLAP_SLEEP_MS);
+	}
+	ms = (mono_ns() - t0) / 1000000;
+	collect(fd, FIRST_BOUND_MS, &u);
+	param_write("poll_interval_ms", interval);
+	if (ret) {
+		tap_fail(name, "%s", host_error());
+		return;
+	}
+	/* The first at once, then one per started 100 ms, the last included. */
+	bound = 2 + ms / COALESCE_MS;
+	tap_check(u.count >= 1 && u.count <= bound, name,
+		  "%u uevents for %d marker changes in %llu ms (at most %llu allowed)",
+		  u.count, FLAPS, (unsigned long long)ms, (unsigned long long)bound);
+	tap_diag("flapping: %u uevents for %d changes in %llu ms", u.count,
+		 FLAPS, (unsigned long long)ms);
+	tap_check(snap_now(&after) && u.last_has_marker &&
+		  u.last_marker == after.disruption_marker,
+		  "marker flapping: the last uevent carries the final marker",
+		  "last uevent %s%llu, page %llu",
+		  u.last_has_marker ? "" : "(absent) ", u.last_marker,
+		  (unsigned long long)after.disruption_marker);
+}
+
 static void check_ordinary(int fd)
 {
 	struct vmclock_snap before, after;
@@ -260,7 +341,9 @@ int main(void)
 		tap_bail("cannot set flags 0x%llx and rebind",
 			 (unsigned long long)flags);
 	check_disrupt(fd, true, "disrupt --generation");
+	check_max_values(fd);
 	check_ordinary(fd);
+	check_flapping(fd);
 
 	/* Without VM_GEN_COUNTER_PRESENT the variable must be left out. */
 	flags &= ~VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT;

@@ -20,12 +20,16 @@ ABI = 'uapi/linux/vmclock-abi.h'
 # 'build': abi_offsets.c refuses to compile. Each text occurs exactly once.
 MUTANTS = {
     'drop the fraction carry': ('test', [(CORE, '\t\tnow += elapsed;\n',
-        '\t\tnow += elapsed - ((vmclock_u128)((u64)now + (u64)elapsed <'
+        '\t\tnow += elapsed - ((u128)((u64)now + (u64)elapsed <'
         ' (u64)now) << 64);\n')]),
     'truncate instead of floor behind C1': ('test', [(CORE,
         '\t\t\telapsed++;\n', '\t\t\telapsed += 0;\n')]),
     'off-by-one distance bound': ('test', [(CORE,
-        '(u64)(elapsed >> 64) >= limit', '(u64)(elapsed >> 64) > limit')]),
+        '(u64)(elapsed >> 64) >= VMCLOCK_MAX_BEHIND_SEC',
+        '(u64)(elapsed >> 64) > VMCLOCK_MAX_BEHIND_SEC')]),
+    'refuses clock data a day old': ('test', [(CORE,
+        'if (behind && (u64)(elapsed >> 64) >= VMCLOCK_MAX_BEHIND_SEC)',
+        'if ((u64)(elapsed >> 64) >= (behind ? VMCLOCK_MAX_BEHIND_SEC : 86400))')]),
     'no time_sec overflow check': ('test', [(CORE,
         'if (now + elapsed < now)', 'if (0)')]),
     'unsigned delta only': ('test', [(CORE,

@@ -20,7 +20,6 @@ import sys
 
 M64 = (1 << 64) - 1
 NSEC = 10**9
-MAX_AHEAD_SEC = 86400
 MAX_BEHIND_SEC = 1
 
 TIME_ESTERROR_VALID = 1 << 5
@@ -44,13 +43,12 @@ def snap_time(counter, cv, period, shift, pe, pm, tsec, tfrac, te, tm,
     delta = (counter - cv) & M64
     if delta >= 1 << 63:
         ticks = delta - (1 << 64)          # negative: before C1
-        limit = MAX_BEHIND_SEC
     else:
-        ticks = delta
-        limit = MAX_AHEAD_SEC
+        ticks = delta                      # ahead: any distance
     dist = abs(ticks)
-    # Elapsed seconds = dist * period / 2**(64 + shift), exactly.
-    if dist * period >= limit << (64 + shift):
+    # Elapsed seconds = dist * period / 2**(64 + shift), exactly; behind
+    # C1 only up to the skew bound.
+    if ticks < 0 and dist * period >= MAX_BEHIND_SEC << (64 + shift):
         return fail_range
     # The time in units of 2**-(64 + shift) s, exact, then floored.
     exact = ((tsec << 64) + tfrac << shift) + ticks * period

@@ -3,8 +3,9 @@
  * vmclock_snap_time() against reference.py over more than a million cases:
  * a grid of edge values (every error-flag combination, shifts 0/63/invalid,
  * periods 0/1/max, counters wrapping past 2^64, readings before
- * counter_value, time_sec next to U64_MAX, distances on both sides of the
- * accepted bounds) and a seeded random mix including realistic pages.
+ * counter_value, time_sec next to U64_MAX, distances around a day ahead and
+ * on both sides of the behind bound) and a seeded random mix including
+ * realistic pages.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 			 VMCLOCK_FLAG_TIME_ESTERROR_VALID |		\
 			 VMCLOCK_FLAG_TIME_MAXERROR_VALID)
 #define RANDOM_CASES	600000ULL
+#define DAY_SEC		86400ULL	/* distances around a day stay interesting */
 
 /* Record layouts of reference.py's "time" mode. */
 struct time_case {
@@ -75,7 +77,7 @@ static u64 boundary(u64 period, unsigned int shift, u64 limit)
 /* Signed distance near either bound, near zero, or at the extremes. */
 static u64 grid_delta(unsigned int k, const struct time_case *c, u64 *rng)
 {
-	u64 ahead = boundary(c->period, c->shift, VMCLOCK_MAX_AHEAD_SEC);
+	u64 ahead = boundary(c->period, c->shift, DAY_SEC);
 	u64 behind = boundary(c->period, c->shift, VMCLOCK_MAX_BEHIND_SEC);
 
 	switch (k) {
@@ -166,7 +168,7 @@ static void random_case(u64 *rng, struct time_case *c)
 		c->counter = c->counter_value +
 			     (rng_below(rng, 2) ? dist : -dist);
 	} else if (sel < 6) {		/* around the ahead bound */
-		dist = boundary(c->period, c->shift, VMCLOCK_MAX_AHEAD_SEC);
+		dist = boundary(c->period, c->shift, DAY_SEC);
 		c->counter = c->counter_value + dist - 3 + rng_below(rng, 7);
 	} else if (sel < 8) {		/* around the behind bound */
 		dist = boundary(c->period, c->shift, VMCLOCK_MAX_BEHIND_SEC);
@@ -375,9 +377,51 @@ static void known_answers(void)
 	       (unsigned long long)t.esterror_ns);
 }
 
+/*
+ * Nothing obliges a hypervisor to refresh the clock data: a reading days or
+ * years after counter_value is extrapolated, with error bounds grown by
+ * the period's error over the distance (values worked out with exact
+ * integer arithmetic).
+ */
+static void old_data(void)
+{
+	struct vmclock_snap s = {
+		.counter_period = NS_PERIOD, .counter_period_shift = 29,
+		.counter_value = 1000, .time_sec = 1700000000,
+		.flags = ERR_FLAGS, .time_maxerror_ns = 100000,
+		.time_esterror_ns = 1000,
+		.period_maxerror = NS_PERIOD >> 16,	/* about 15 ppm */
+		.period_esterror = NS_PERIOD >> 20,
+	};
+	struct vmclock_time t;
+	int rc;
+
+	rc = vmclock_snap_time(&s, 1000 + 172800 * 1000000000ULL, &t);
+	tap_ok(!rc && t.sec == 1700172799 && t.nsec == 999999999 &&
+	       t.maxerror_ns == 2636818750ULL,
+	       "snap_time extrapolates clock data 2 days old, maxerror grown (%d %llu.%09u max %llu)",
+	       rc, (unsigned long long)t.sec, t.nsec,
+	       (unsigned long long)t.maxerror_ns);
+
+	rc = vmclock_snap_time(&s, 1000 + 3652 * 86400 * 1000000000ULL, &t);
+	tap_ok(!rc && t.sec == 2015532799 && t.nsec == 999999999 &&
+	       t.maxerror_ns == 4814648537500ULL,
+	       "snap_time extrapolates clock data 10 years old, maxerror grown (%d %llu.%09u max %llu)",
+	       rc, (unsigned long long)t.sec, t.nsec,
+	       (unsigned long long)t.maxerror_ns);
+
+	/* 2^63 - 1 ticks of about 1 s from 1.5 * 2^63 s: past 2^64 s. */
+	s.counter_period = UINT64_MAX;
+	s.counter_period_shift = 0;
+	s.time_sec = 3ULL << 62;
+	rc = vmclock_snap_time(&s, 1000ULL + INT64_MAX, &t);
+	tap_ok(rc == -ERANGE, "snap_time: a time past 2^64 s is -ERANGE (%d)", rc);
+}
+
 void test_snap_time(void)
 {
 	known_answers();
+	old_data();
 	run_reference(true, GRID_CASES, "edge grid");
 	run_reference(false, RANDOM_CASES, "seeded random");
 }

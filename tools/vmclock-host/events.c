@@ -190,3 +190,118 @@ int cmd_sleep(struct host *h, int argc, char **argv)
 	}
 	return RC_OK;
 }
+
+/*
+ * stall: a writer descheduled in the middle of its updates. seq_count is
+ * made odd and left so for MS ms, then given its next even value, N times
+ * with G ms between windows; no other field changes, except the marker
+ * (+1 in every window) with --disrupt. --status tells whether a stall still
+ * runs and how long its longest window was actually held (a busy host may
+ * run late). Inside serve the
+ * first window opens before the ack and serve_duties() runs the rest, so
+ * the guest acts while the page is in flux. A window another transaction
+ * ended early (a request, disrupt's second half) is left as it is.
+ */
+static void stall_open(struct host *h)
+{
+	struct serve_state *s = &h->srv;
+
+	s->stall_seq = (uint32_t)GET(h, seq_count) | 1;
+	PUT(h, seq_count, s->stall_seq);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	s->stall_odd = true;
+	clock_gettime(CLOCK_MONOTONIC, &s->stall_opened);
+	s->stall_next = s->stall_opened;
+	ts_add_ms(&s->stall_next, s->stall_ms);
+}
+
+static void stall_close(struct host *h)
+{
+	struct serve_state *s = &h->srv;
+	struct timespec now;
+	uint64_t held;
+
+	if ((uint32_t)GET(h, seq_count) == s->stall_seq) {
+		if (s->stall_disrupt)
+			PUT(h, disruption_marker, GET(h, disruption_marker) + 1);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		PUT(h, seq_count, s->stall_seq + 1);
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	s->stall_odd = false;
+	s->stall_left--;
+	/* A busy host holds a window longer than asked: say by how much. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	held = ts_ns(&now) - ts_ns(&s->stall_opened);
+	if (held > s->stall_longest_ns)
+		s->stall_longest_ns = held;
+	s->stall_windows++;
+	s->stall_next = now;
+	ts_add_ms(&s->stall_next, s->stall_gap_ms);
+}
+
+/* Opens or closes the current window when its time has come. */
+void stall_step(struct host *h)
+{
+	struct serve_state *s = &h->srv;
+
+	if (!s->stall_left || !ts_reached(&s->stall_next))
+		return;
+	if (s->stall_odd)
+		stall_close(h);
+	else
+		stall_open(h);
+}
+
+int cmd_stall(struct host *h, int argc, char **argv)
+{
+	struct serve_state *s = &h->srv;
+	uint64_t count = 1, gap = 1, ms;
+	bool disrupt = false, status = false;
+	struct opt opts[] = {
+		{ "count", OPT_U64, &count, 1, 100000, false },
+		{ "gap-ms", OPT_U64, &gap, 0, 60000, false },
+		{ "disrupt", OPT_FLAG, &disrupt, 0, 0, false },
+		{ "status", OPT_FLAG, &status, 0, 0, false },
+		{ NULL, 0, NULL, 0, 0, false },
+	};
+	char *pos[1];
+	int n;
+
+	if (parse_opts(h, "stall", argc, argv, opts, &n, pos, 1))
+		return RC_USAGE;
+	if (status && n)
+		return usage_error(h, "stall: --status takes no MS");
+	if (status) {
+		fprintf(h->out, "stall: running=%d windows=%llu longest_us=%llu\n",
+			s->stall_left != 0, (unsigned long long)s->stall_windows,
+			(unsigned long long)(s->stall_longest_ns / 1000));
+		return RC_OK;
+	}
+	if (n != 1 || parse_u64(pos[0], &ms) || ms > 60000)
+		return usage_error(h, "stall: need MS (0..60000)");
+	if (s->stall_left)
+		return usage_error(h, "stall: a stall is still running");
+
+	s->stall_ms = ms;
+	s->stall_gap_ms = gap;
+	s->stall_left = count;
+	s->stall_disrupt = disrupt;
+	s->stall_windows = 0;
+	s->stall_longest_ns = 0;
+	stall_open(h);
+	fprintf(h->out, "stall: seq_count=%u for %llu ms, %llu times, %llu ms apart\n",
+		s->stall_seq, (unsigned long long)ms, (unsigned long long)count,
+		(unsigned long long)gap);
+	if (s->active)
+		return RC_OK;
+	/* One-shot: run the windows here. */
+	while (s->stall_left && !stop_requested) {
+		stall_step(h);
+		sleep_ms(1);
+	}
+	if (s->stall_odd)
+		stall_close(h);
+	s->stall_left = 0;
+	return RC_OK;
+}

@@ -35,7 +35,9 @@ void serve_duties(struct host *h)
 
 	if (steady_pending && s->have_offset)
 		start_steady(h, s->interval_ms);
-	if (s->steady && ts_reached(&s->next_round)) {
+	stall_step(h);
+	/* A round would end a stall window early: wait for its end. */
+	if (s->steady && !s->stall_odd && ts_reached(&s->next_round)) {
 		if (s->steady_until_set && ts_reached(&s->steady_until)) {
 			s->steady = false;
 		} else if (clock_round(h, &s->steady_cfg, s->steady_first)) {

@@ -47,6 +47,8 @@ is() {	# is DESC ACTUAL EXPECTED
 	[ "$2" = "$3" ]; ok "$1"
 }
 seq_now() { field seq_count; }
+# seq_count as stored, odd or not (dump waits for an even one)
+seq_raw() { od -An -tu4 -j $((OFF + 12)) -N4 "$F" | tr -d ' '; }
 # a command must be exactly one transaction: seq even, +2
 one_tx() {	# one_tx DESC CMD...
 	local desc=$1 s0 s1; shift
@@ -243,6 +245,26 @@ is "bump --notify: NOTIFY_REQ +1" "$(mb_u32 $NOTIFY_REQ)" $((n0 + 1))
 why="$r"
 grep -q "^seq=$(seq_now) bump_tsc=$(mb_u64 $BUMP_TSC) " <<<"$r"; ok "bump prints the seq and TSC it stored ($r)"
 
+# --- stall (a writer stuck mid-update) --------------------------------------
+s0=$(seq_now)
+t0=$(date +%s%N)
+"$VH" --file "$F" --offset $OFF stall 40 --count 3 --gap-ms 20 >/dev/null & pids+=($!)
+# A loaded machine may start the process late: look until it ends.
+odd=0
+while kill -0 "${pids[-1]}" 2>/dev/null; do
+	[ $(($(seq_raw) % 2)) -eq 1 ] && { odd=1; break; }
+	sleep 0.005
+done
+wait "${pids[-1]}"
+t1=$(date +%s%N)
+why="seq $s0 -> $(seq_now), odd seen: $odd"
+[ $odd -eq 1 ] && [ "$(seq_now)" -eq $((s0 + 6)) ]; ok "stall 40 --count 3: seq odd meanwhile, +6 and even after"
+why="$(( (t1 - t0) / 1000000 )) ms"
+[ $((t1 - t0)) -ge 160000000 ]; ok "stall 40 --count 3 --gap-ms 20 lasts at least 3 windows and 2 gaps"
+m0=$(field disruption_marker) s0=$(seq_now)
+vh stall 1 --count 2 --disrupt >/dev/null
+is "stall --disrupt: marker +1 per window, seq +4" "$(field disruption_marker),$(seq_now)" "$((m0 + 2)),$((s0 + 4))"
+
 # --- calibrate / echo-check against a fake guest --------------------------
 calib_ok "calibrate recovers the offset $TRUE_OFF" vh calibrate
 vh calibrate --duration-ms 100 >/dev/null 2>"$tmp/err"; rc=$?
@@ -321,6 +343,17 @@ req "disrupt --unreliable-ms 400" >/dev/null
 is "serve: disrupt acked inside the unreliable window" "$(field clock_status)" 4
 sleep 0.6
 is "serve: window closed by serve itself" "$(field clock_status)" 2
+req "stall 1000" >/dev/null
+s1=$(seq_raw)
+sleep 1.3
+why="seq $s1 at the ack -> $(seq_now)"
+# Steady rounds wait for the window's end: seq stays odd until then.
+[ $((s1 % 2)) -eq 1 ] && [ $(($(seq_now) % 2)) -eq 0 ] && [ "$(seq_now)" -gt "$s1" ]
+ok "serve: stall acked with seq_count odd, even again after the window"
+r=$(req "stall --status")
+why="$r"
+grep -Eq '^stall: running=0 windows=1 longest_us=(9[5-9][0-9]{4}|[1-9][0-9]{6,})$' <<<"$r"
+ok "serve: stall --status: over, one window held about 1 s"
 calib_ok "serve: calibrate through the mailbox" req calibrate
 req "clock" >/dev/null	# now uses the learned offset
 page_time_ok "serve: clock without --counter-offset uses the calibrated offset" $TRUE_OFF 37 100
@@ -366,6 +399,9 @@ bad "disrupt conflicting options" --file "$F" --offset $OFF disrupt --marker-onl
 bad "dump extra argument" --file "$F" --offset $OFF dump now
 bad "bump unknown option" --file "$F" --offset $OFF bump --loud
 bad "bump extra argument" --file "$F" --offset $OFF bump now
+bad "stall without MS" --file "$F" --offset $OFF stall
+bad "stall count 0" --file "$F" --offset $OFF stall 5 --count 0
+bad "stall --status with MS" --file "$F" --offset $OFF stall 5 --status
 s0=$(seq_now)
 "$VH" --file "$F" --offset $OFF set clock_status=1 nosuch=2 2>/dev/null
 is "a rejected set writes nothing" "$(seq_now),$(field clock_status)" "$s0,$(field clock_status)"

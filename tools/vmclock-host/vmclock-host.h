@@ -63,6 +63,15 @@ struct serve_state {
 	struct timespec steady_until;
 	bool restore_pending;		/* disrupt's second transaction due */
 	struct timespec restore_at;
+	uint64_t stall_left;		/* stall windows still to run */
+	uint64_t stall_ms, stall_gap_ms;
+	bool stall_odd;			/* seq_count held odd right now */
+	bool stall_disrupt;		/* marker +1 in every window */
+	uint32_t stall_seq;		/* the odd value we wrote */
+	struct timespec stall_next;	/* end of this window or gap */
+	struct timespec stall_opened;	/* when this window opened */
+	uint64_t stall_windows;		/* closed so far in this stall */
+	uint64_t stall_longest_ns;	/* longest window so far, as held */
 };
 
 struct host {
@@ -154,6 +163,8 @@ int disrupt_restore(struct host *h);
 int cmd_leap(struct host *h, int argc, char **argv);
 int cmd_notify(struct host *h, int argc, char **argv);
 int cmd_sleep(struct host *h, int argc, char **argv);
+int cmd_stall(struct host *h, int argc, char **argv);
+void stall_step(struct host *h);
 
 /* echo.c */
 int cmd_calibrate(struct host *h, int argc, char **argv);

@@ -20,6 +20,14 @@
 #endif
 
 /*
+ * 6.5 added the kernel's u128 (when the compiler has 128-bit integers, as
+ * it has on every 64-bit architecture); vmclock-core.h uses it.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0) && defined(__SIZEOF_INT128__)
+typedef unsigned __int128 u128;
+#endif
+
+/*
  * 6.3 made vma->vm_flags read-only and added vm_flags_set()/vm_flags_clear().
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
@@ -31,14 +39,17 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #endif
 
 /*
- * 6.6 added acpi_dev_{install,remove}_notify_handler(); the remove side
- * also waits for handlers still running, which the old API left to callers.
+ * acpi_dev_install_notify_handler() came in 6.6 without a context argument
+ * (its handlers got the struct acpi_device) and took one in 6.7. Before
+ * 6.7 the driver's four-argument calls go to a shim of our own name (6.6
+ * declares the three-argument function, so the name itself is taken).
  */
-#if defined(CONFIG_ACPI) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
-static inline int acpi_dev_install_notify_handler(struct acpi_device *adev,
-						  u32 handler_type,
-						  acpi_notify_handler handler,
-						  void *context)
+#if defined(CONFIG_ACPI) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+static inline int
+vmclock_acpi_dev_install_notify_handler(struct acpi_device *adev,
+					u32 handler_type,
+					acpi_notify_handler handler,
+					void *context)
 {
 	acpi_status status;
 
@@ -47,6 +58,14 @@ static inline int acpi_dev_install_notify_handler(struct acpi_device *adev,
 	return ACPI_FAILURE(status) ? -ENODEV : 0;
 }
 
+#define acpi_dev_install_notify_handler vmclock_acpi_dev_install_notify_handler
+#endif
+
+/*
+ * acpi_dev_remove_notify_handler() came in 6.6 in its current form; it also
+ * waits for handlers still running, which the old API left to callers.
+ */
+#if defined(CONFIG_ACPI) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
 static inline void acpi_dev_remove_notify_handler(struct acpi_device *adev,
 						  u32 handler_type,
 						  acpi_notify_handler handler)

@@ -5,18 +5,22 @@
  * A hypervisor describes the VMClock page with an ACPI device (AMZNC10C or
  * VMCLOCK, as _HID or _CID) whose _CRS holds exactly one memory descriptor,
  * or with a DT node "amazon,vmclock" (reg, optional interrupt). The page is
- * mapped once, validated once, and from then on never trusted: every value
- * read from it goes through the bounded seq reader of vmclock-core.h.
+ * mapped once, validated once (waiting a moment for a page in flux), and
+ * from then on never trusted: every value read from it goes through the
+ * time-bounded seq reader of vmclock-core.h.
  */
 
 #include <linux/acpi.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/mod_devicetable.h>
 #include <linux/platform_device.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include "compat.h"
 #include "vmclock.h"
@@ -27,31 +31,62 @@
 static DEFINE_IDA(vmclock_ida);
 
 /**
+ * vmclock_retry_start() - begin a retry loop bounded in time.
+ * @r: the loop's state
+ * @ms: the bound
+ */
+void vmclock_retry_start(struct vmclock_retry *r, unsigned int ms)
+{
+	r->deadline_ns = ktime_get_mono_fast_ns() + (u64)ms * NSEC_PER_MSEC;
+	r->last = false;
+}
+
+/**
+ * vmclock_retry_again() - after a failed attempt: try again?
+ * @r: the loop's state
+ *
+ * Spins (the hypervisor finishes an update in microseconds as a rule) but
+ * lets the scheduler in, so a writer stuck for milliseconds costs the
+ * reader time, not the CPU. The loop gives up only after an attempt that
+ * began past the deadline failed too: a reader kept off the CPU past the
+ * deadline still looks at the page once more. Process context only.
+ *
+ * Return: true to try again, false to give up.
+ */
+bool vmclock_retry_again(struct vmclock_retry *r)
+{
+	if (r->last)
+		return false;
+	cond_resched();
+	cpu_relax();
+	r->last = ktime_get_mono_fast_ns() >= r->deadline_ns;
+	return true;
+}
+
+/**
  * vmclock_snapshot() - a consistent copy of the page, retried a bounded time.
  * @st: the device
  * @snap: filled on success
  * @read_counter: reads the CPU counter inside the seq window (may be NULL)
  * @ctx: passed to @read_counter
  *
- * Return: 0, or -EBUSY when the hypervisor kept the page in flux, or when a
- * disruption landed while we were retrying (timestamps taken around the call
- * would then straddle a counter jump).
+ * A copy is consistent with itself, whatever happened before it: a
+ * disruption that lands while we retry only means the copy shows it.
+ *
+ * Return: 0, or -EBUSY when the page stayed in flux for
+ * VMCLOCK_SEQ_TIMEOUT_MS.
  */
 int vmclock_snapshot(struct vmclock_state *st, struct vmclock_snap *snap,
 		     u64 (*read_counter)(void *ctx), void *ctx)
 {
-	u64 marker = le64_to_cpu(READ_ONCE(st->page->disruption_marker));
-	int tries;
+	struct vmclock_retry r;
 
-	for (tries = 0; tries < VMCLOCK_SEQ_TRIES; tries++) {
-		if (!vmclock_snap_read(st->page, st->size, snap,
-				       read_counter, ctx)) {
-			if (tries && snap->disruption_marker != marker)
-				return -EBUSY;
+	vmclock_retry_start(&r, VMCLOCK_SEQ_TIMEOUT_MS);
+	do {
+		if (!vmclock_snap_read(st->page, st->size, snap, read_counter,
+				       ctx))
 			return 0;
-		}
-		cpu_relax();
-	}
+	} while (vmclock_retry_again(&r));
 	return -EBUSY;
 }
 
@@ -173,48 +208,109 @@ static int vmclock_get_region(struct platform_device *pdev,
 	return 0;
 }
 
-/* Map the page and check the fields that are not covered by seq_count. */
+/* Map the page: cacheable like RAM, shared with the hypervisor (SEV/TDX). */
 static int vmclock_map(struct vmclock_state *st, const struct resource *res)
 {
 	resource_size_t region = resource_size(res);
-	u32 magic, size;
-	u16 version;
 
 	if (region < VMCLOCK_MIN_SIZE) {
 		dev_err(st->dev, "region of %pa bytes is too small\n", &region);
 		return -EINVAL;
 	}
-
-	/*
-	 * Cacheable like ordinary RAM, and shared with the hypervisor even in
-	 * a guest with encrypted memory.
-	 */
 	st->page = memremap(res->start, region, MEMREMAP_WB | MEMREMAP_DEC);
 	if (!st->page) {
 		dev_err(st->dev, "cannot map %pR\n", res);
 		return -ENOMEM;
 	}
 	st->phys = res->start;
-
-	magic = le32_to_cpu(READ_ONCE(st->page->magic));
-	size = le32_to_cpu(READ_ONCE(st->page->size));
-	version = le16_to_cpu(READ_ONCE(st->page->version));
-
-	if (magic != VMCLOCK_MAGIC) {
-		dev_err(st->dev, "bad magic %#x\n", magic);
-		return -EINVAL;
-	}
-	if (version != 1) {
-		dev_err(st->dev, "unsupported version %u\n", version);
-		return -EINVAL;
-	}
-	if (size < VMCLOCK_MIN_SIZE || size > region) {
-		dev_err(st->dev, "size %u outside [%zu, %pa]\n", size,
-			VMCLOCK_MIN_SIZE, &region);
-		return -EINVAL;
-	}
-	st->size = size;
 	return 0;
+}
+
+/* The fields outside the seq_count protocol. */
+struct vmclock_header {
+	u32 magic;
+	u32 size;
+	u16 version;
+};
+
+static void vmclock_read_header(const struct vmclock_abi *page,
+				struct vmclock_header *h)
+{
+	h->magic = le32_to_cpu(READ_ONCE(page->magic));
+	h->size = le32_to_cpu(READ_ONCE(page->size));
+	h->version = le16_to_cpu(READ_ONCE(page->version));
+}
+
+static bool vmclock_same_header(const struct vmclock_header *a,
+				const struct vmclock_header *b)
+{
+	return a->magic == b->magic && a->size == b->size &&
+	       a->version == b->version;
+}
+
+static int vmclock_check_header(struct vmclock_state *st,
+				const struct vmclock_header *h,
+				resource_size_t region, bool report)
+{
+	if (h->magic != VMCLOCK_MAGIC) {
+		if (report)
+			dev_err(st->dev, "bad magic %#x\n", h->magic);
+		return -EINVAL;
+	}
+	if (h->version != 1) {
+		if (report)
+			dev_err(st->dev, "unsupported version %u\n", h->version);
+		return -EINVAL;
+	}
+	if (h->size < VMCLOCK_MIN_SIZE || h->size > region) {
+		if (report)
+			dev_err(st->dev, "size %u outside [%zu, %pa]\n", h->size,
+				VMCLOCK_MIN_SIZE, &region);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Validate the page and take the first copy. magic, size and version are
+ * outside the seq_count protocol, so a hypervisor still setting the page up
+ * gives no sign of it: a page that fails the checks, stays in flux, or
+ * changes its header meanwhile is looked at again for up to
+ * VMCLOCK_PROBE_WAIT_MS before the probe gives up.
+ */
+static int vmclock_settle(struct vmclock_state *st, resource_size_t region,
+			  struct vmclock_snap *snap)
+{
+	u64 deadline = ktime_get_mono_fast_ns() +
+		       (u64)VMCLOCK_PROBE_WAIT_MS * NSEC_PER_MSEC;
+	struct vmclock_header h, again;
+	bool last;
+	int ret;
+
+	do {
+		last = ktime_get_mono_fast_ns() >= deadline;
+		vmclock_read_header(st->page, &h);
+		ret = vmclock_check_header(st, &h, region, false);
+		if (!ret) {
+			st->size = h.size;
+			ret = vmclock_snapshot(st, snap, NULL, NULL);
+		}
+		if (!ret) {
+			vmclock_read_header(st->page, &again);
+			if (vmclock_same_header(&h, &again))
+				return 0;
+			ret = -EBUSY;
+		}
+		if (!last)
+			usleep_range(1000, 2000);
+	} while (!last);
+
+	if (ret == -EINVAL)
+		vmclock_check_header(st, &h, region, true);
+	else
+		dev_err(st->dev, "page still in flux after %u ms\n",
+			VMCLOCK_PROBE_WAIT_MS);
+	return ret;
 }
 
 static int vmclock_probe(struct platform_device *pdev)
@@ -246,11 +342,9 @@ static int vmclock_probe(struct platform_device *pdev)
 	if (ret)
 		return ret;
 
-	ret = vmclock_snapshot(st, &snap, NULL, NULL);
-	if (ret) {
-		dev_err(dev, "page never consistent\n");
+	ret = vmclock_settle(st, resource_size(&res), &snap);
+	if (ret)
 		return ret;
-	}
 
 	ret = ida_alloc(&vmclock_ida, GFP_KERNEL);
 	if (ret < 0)

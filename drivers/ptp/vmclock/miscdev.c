@@ -3,11 +3,11 @@
  * ptp_vmclock: /dev/vmclockN, the page itself for user space.
  *
  * read()/pread() return a consistent copy of the page (the file is as long
- * as the page's size field was at probe), mmap() maps the page read-only,
- * and poll() reports a seq_count the file has not read yet. Open files keep
- * a reference on the state, so after an unbind they see -ENODEV, never freed
- * memory; the module cannot go away under them because the file operations
- * are owned by it.
+ * as the page's size field was at probe), mmap() maps the page read-only
+ * and never executable, and poll() reports a seq_count the file has not
+ * read yet. Open files keep a reference on the state, so after an unbind
+ * they see -ENODEV, never freed memory; the module cannot go away under
+ * them because the file operations are owned by it.
  */
 
 #include <linux/fs.h>
@@ -53,27 +53,32 @@ static int vmclock_miscdev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Copy [pos, pos + len) of the page under the seq check; return its seq. */
+/*
+ * Copy [pos, pos + len) of the page under the seq check and return its seq;
+ * -EBUSY when the page stayed in flux for VMCLOCK_SEQ_TIMEOUT_MS.
+ */
 static int vmclock_copy(struct vmclock_state *st, void *buf, size_t pos,
 			size_t len, u32 *seq)
 {
 	const void *src = (const u8 *)st->page + pos;
-	int tries;
+	struct vmclock_retry r;
 	u32 s;
 
-	for (tries = 0; tries < VMCLOCK_SEQ_TRIES; tries++) {
+	vmclock_retry_start(&r, VMCLOCK_SEQ_TIMEOUT_MS);
+	do {
 		s = le32_to_cpu(READ_ONCE(st->page->seq_count));
-		if (!(s & 1)) {
-			virt_rmb();
-			memcpy(buf, src, len);
-			virt_rmb();
-			if (le32_to_cpu(READ_ONCE(st->page->seq_count)) == s) {
-				*seq = s;
-				return 0;
-			}
+		if (s & 1)
+			continue;
+		/* The copy must not start before seq_count was read... */
+		virt_rmb();
+		memcpy(buf, src, len);
+		/* ...and must be complete before it is read again. */
+		virt_rmb();
+		if (le32_to_cpu(READ_ONCE(st->page->seq_count)) == s) {
+			*seq = s;
+			return 0;
 		}
-		cpu_relax();
-	}
+	} while (vmclock_retry_again(&r));
 	return -EBUSY;
 }
 
@@ -137,14 +142,17 @@ static int vmclock_miscdev_mmap(struct file *file, struct vm_area_struct *vma)
 		return -ENODEV;
 	if (vma->vm_flags & VM_WRITE)
 		return -EROFS;
+	/* The page is data: nothing to execute. */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE)
 		return -EINVAL;
 	/* A page that does not start on a page boundary cannot be mapped. */
 	if (!PAGE_ALIGNED(st->phys))
 		return -ENODEV;
 
-	/* No mprotect(PROT_WRITE) later either. */
-	vm_flags_clear(vma, VM_MAYWRITE);
+	/* No mprotect(PROT_WRITE) or mprotect(PROT_EXEC) later either. */
+	vm_flags_clear(vma, VM_MAYWRITE | VM_MAYEXEC);
 
 	/* Write-back and shared with the host, like the kernel's mapping. */
 	return remap_pfn_range(vma, vma->vm_start, PHYS_PFN(st->phys),
@@ -156,6 +164,7 @@ static __poll_t vmclock_miscdev_poll(struct file *file, poll_table *wait)
 	struct vmclock_file *fp = file->private_data;
 	struct vmclock_state *st = fp->st;
 	__poll_t mask = 0;
+	bool notified;
 	u64 flags;
 	u32 seq;
 
@@ -168,10 +177,15 @@ static __poll_t vmclock_miscdev_poll(struct file *file, poll_table *wait)
 	if (seq != READ_ONCE(fp->last_seq))
 		mask |= EPOLLIN | EPOLLRDNORM;
 
-	/* Nobody will ever wake this file: say so instead of hanging. */
+	/*
+	 * Nobody will ever wake this file: say so instead of hanging. The
+	 * detector runs on a notification only when the page promises one
+	 * and a Notify handler or interrupt is wired up, else on its timer.
+	 */
 	flags = le64_to_cpu(READ_ONCE(st->page->flags));
-	if (!(flags & VMCLOCK_FLAG_NOTIFICATION_PRESENT) &&
-	    !READ_ONCE(vmclock_poll_interval_ms))
+	notified = READ_ONCE(st->has_notify) &&
+		   (flags & VMCLOCK_FLAG_NOTIFICATION_PRESENT);
+	if (!notified && !READ_ONCE(vmclock_poll_interval_ms))
 		mask |= EPOLLHUP;
 
 	return mask;

@@ -5,9 +5,9 @@
  * One delayed work item per device compares the page with what it saw last:
  * every new seq_count wakes the pollers of /dev/vmclockN, and a new
  * disruption_marker or vm_generation_counter also sends one KOBJ_CHANGE
- * uevent. The work runs when the hypervisor notifies (ACPI Notify or the DT
- * interrupt, if the page has NOTIFICATION_PRESENT), and otherwise polls
- * every poll_interval_ms.
+ * uevent (at most one per VMCLOCK_UEVENT_GAP_MS). The work runs when the
+ * hypervisor notifies (ACPI Notify or the DT interrupt, if the page has
+ * NOTIFICATION_PRESENT), and otherwise polls every poll_interval_ms.
  */
 
 #include <linux/acpi.h>
@@ -57,11 +57,17 @@ __MODULE_PARM_TYPE(poll_interval_ms, "uint");
 MODULE_PARM_DESC(poll_interval_ms,
 		 "Poll the page this often (ms) when the hypervisor does not notify; 0: never (default 100)");
 
+/* Room for a variable's name, "=", the longest u64 or u32 value and NUL. */
+#define VMCLOCK_ENV_U64(name)	(sizeof(name "=") + 20)
+#define VMCLOCK_ENV_U32(name)	(sizeof(name "=") + 10)
+
 static void vmclock_uevent(struct vmclock_state *st,
 			   const struct vmclock_snap *snap)
 {
-	char marker[48], seq[32], generation[48];
-	char *envp[] = { marker, seq, NULL, NULL };
+	char marker[VMCLOCK_ENV_U64("VMCLOCK_DISRUPTION_MARKER")];
+	char seq[VMCLOCK_ENV_U32("VMCLOCK_SEQ_COUNT")];
+	char generation[VMCLOCK_ENV_U64("VMCLOCK_VM_GENERATION_COUNTER")];
+	char *envp[4] = { marker, seq, NULL, NULL };
 	struct device *dev = st->misc_registered ? st->miscdev.this_device
 						 : st->dev;
 
@@ -77,7 +83,12 @@ static void vmclock_uevent(struct vmclock_state *st,
 	kobject_uevent_env(&dev->kobj, KOBJ_CHANGE, envp);
 }
 
-/* Record @snap as seen; wake pollers and send a uevent as it warrants. */
+/*
+ * Record @snap as seen; wake pollers and send a uevent as it warrants. A
+ * hypervisor flapping disruption_marker gets at most one uevent per
+ * VMCLOCK_UEVENT_GAP_MS: a change inside the gap is held back, and the
+ * detector runs again at the gap's end to send the values then current.
+ */
 static void vmclock_compare(struct vmclock_state *st,
 			    const struct vmclock_snap *snap)
 {
@@ -91,7 +102,13 @@ static void vmclock_compare(struct vmclock_state *st,
 	st->last_generation = snap->vm_generation_counter;
 
 	if (disrupted || regenerated)
+		st->uevent_pending = true;
+	if (st->uevent_pending && time_after_eq(jiffies, st->uevent_after)) {
 		vmclock_uevent(st, snap);
+		st->uevent_pending = false;
+		st->uevent_after = jiffies +
+				   msecs_to_jiffies(VMCLOCK_UEVENT_GAP_MS);
+	}
 	if (seq_changed)
 		wake_up_interruptible_all(&st->waitq);
 }
@@ -101,24 +118,33 @@ static void vmclock_detect(struct work_struct *work)
 	struct vmclock_state *st = container_of(to_delayed_work(work),
 						struct vmclock_state, work);
 	unsigned int interval = READ_ONCE(vmclock_poll_interval_ms);
+	unsigned long delay = interval ? msecs_to_jiffies(interval) : 0;
 	struct vmclock_snap snap;
-	int ret;
 
-	ret = vmclock_snapshot(st, &snap, NULL, NULL);
-	if (!ret) {
+	if (!vmclock_snapshot(st, &snap, NULL, NULL)) {
 		vmclock_compare(st, &snap);
 		/* The hypervisor tells us about the next change. */
 		if (st->has_notify &&
 		    (snap.flags & VMCLOCK_FLAG_NOTIFICATION_PRESENT))
-			return;
-	} else if (st->has_notify && !interval) {
+			delay = 0;
+	} else if (!delay && (st->has_notify || st->uevent_pending)) {
 		/* Caught mid-update with nothing else to wake us: look again. */
-		interval = 1;
+		delay = 1;
 	}
 
-	if (interval)
-		queue_delayed_work(system_wq, &st->work,
-				   msecs_to_jiffies(interval));
+	/* A held-back uevent goes out at the end of its gap. */
+	if (st->uevent_pending) {
+		unsigned long left = 1;
+
+		if (time_after(st->uevent_after, jiffies))
+			left = st->uevent_after - jiffies;
+		if (!delay || left < delay)
+			delay = left;
+	}
+
+	/* No delay: no timer, the next run comes from a notification. */
+	if (delay)
+		queue_delayed_work(system_wq, &st->work, delay);
 }
 
 static void vmclock_kick(struct vmclock_state *st)
@@ -165,7 +191,7 @@ static int vmclock_acpi_notify_init(struct vmclock_state *st)
 			ret);
 		return ret;
 	}
-	st->has_notify = true;
+	WRITE_ONCE(st->has_notify, true);
 	return devm_add_action_or_reset(st->dev, vmclock_acpi_notify_remove,
 					st);
 }
@@ -199,7 +225,7 @@ static int vmclock_irq_init(struct vmclock_state *st)
 		dev_err(st->dev, "cannot request irq %d: %d\n", irq, ret);
 		return ret;
 	}
-	st->has_notify = true;
+	WRITE_ONCE(st->has_notify, true);
 	return 0;
 }
 
@@ -219,6 +245,7 @@ int vmclock_notify_init(struct vmclock_state *st,
 	st->last_seq = snap->seq;
 	st->last_marker = snap->disruption_marker;
 	st->last_generation = snap->vm_generation_counter;
+	st->uevent_after = jiffies;
 	INIT_DELAYED_WORK(&st->work, vmclock_detect);
 
 	mutex_lock(&vmclock_devices_lock);

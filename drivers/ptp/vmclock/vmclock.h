@@ -17,12 +17,21 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"		/* before the core: u128 on older kernels */
 #include <vmclock/vmclock-core.h>
 
 #define VMCLOCK_NAME_LEN	16	/* "vmclock" + index, fits ptp_clock_info.name */
 
-/* Bound on seq_count retries before a reader gives up with -EBUSY. */
-#define VMCLOCK_SEQ_TRIES	500
+/*
+ * A reader that finds the page in flux (seq_count odd or changing) tries
+ * again for up to this long, then gives up with -EBUSY (transient for
+ * phc2sys and chronyd; Linux 7.0 answers -ETIMEDOUT after the same time).
+ */
+#define VMCLOCK_SEQ_TIMEOUT_MS	100
+/* Probe waits this long for a page still being set up or in flux. */
+#define VMCLOCK_PROBE_WAIT_MS	1000
+/* At most one uevent per this interval; the last change is always sent. */
+#define VMCLOCK_UEVENT_GAP_MS	100
 
 struct vmclock_state {
 	struct kref kref;
@@ -53,11 +62,21 @@ struct vmclock_state {
 	u32 last_seq;
 	u64 last_marker;
 	u64 last_generation;
+	bool uevent_pending;		/* a change not announced yet */
+	unsigned long uevent_after;	/* jiffies: the next uevent may go */
 };
 
 extern unsigned int vmclock_poll_interval_ms;
 
+/* A retry loop bounded in time (main.c). */
+struct vmclock_retry {
+	u64 deadline_ns;	/* ktime_get_mono_fast_ns() */
+	bool last;		/* the attempt under way began past it */
+};
+
 /* main.c */
+void vmclock_retry_start(struct vmclock_retry *r, unsigned int ms);
+bool vmclock_retry_again(struct vmclock_retry *r);
 int vmclock_snapshot(struct vmclock_state *st, struct vmclock_snap *snap,
 		     u64 (*read_counter)(void *ctx), void *ctx);
 void vmclock_state_put(struct vmclock_state *st);

@@ -16,6 +16,11 @@
  *    same write-back attribute as the kernel's mapping: /dev/mem would ask
  *    for uncached and PAT refuses the conflicting type.
  *
+ *  - A second VMClock device on request (parameter platform_page): a plain
+ *    platform device "vmclock" with the page as its only resource, no ACPI
+ *    companion, no interrupt: the shape of a DT node without "interrupts"
+ *    on a machine where the rig has no device tree.
+ *
  * Not for production use: no product code depends on it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -28,6 +33,8 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
 
 #include "../rig-mailbox.h"
 
@@ -147,6 +154,51 @@ static struct miscdevice rig_misc = {
 	.fops = &rig_fops,
 };
 
+/* The VMClock page is the page before the mailbox (rig-mailbox.h). */
+static struct platform_device *rig_pdev;
+static DEFINE_MUTEX(rig_pdev_lock);
+
+static int rig_platform_page_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	struct resource res = DEFINE_RES_MEM(mailbox - PAGE_SIZE, PAGE_SIZE);
+	struct platform_device *pdev;
+	bool on;
+	int ret;
+
+	ret = kstrtobool(val, &on);
+	if (ret)
+		return ret;
+	mutex_lock(&rig_pdev_lock);
+	if (on && !rig_pdev) {
+		pdev = platform_device_register_simple("vmclock",
+						       PLATFORM_DEVID_NONE,
+						       &res, 1);
+		if (IS_ERR(pdev))
+			ret = PTR_ERR(pdev);
+		else
+			rig_pdev = pdev;
+	} else if (!on && rig_pdev) {
+		platform_device_unregister(rig_pdev);
+		rig_pdev = NULL;
+	}
+	mutex_unlock(&rig_pdev_lock);
+	return ret;
+}
+
+static int rig_platform_page_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%c\n", READ_ONCE(rig_pdev) ? 'Y' : 'N');
+}
+
+static const struct kernel_param_ops rig_platform_page_ops = {
+	.set = rig_platform_page_set,
+	.get = rig_platform_page_get,
+};
+module_param_cb(platform_page, &rig_platform_page_ops, NULL, 0644);
+MODULE_PARM_DESC(platform_page,
+		 "Y: add a platform device \"vmclock\" for the page (no ACPI, no IRQ); N: remove it");
+
 static int rig_setup_notify(void)
 {
 	acpi_status status;
@@ -205,6 +257,8 @@ err_unmap:
 
 static void __exit rig_exit(void)
 {
+	if (rig_pdev)
+		platform_device_unregister(rig_pdev);
 	if (rig_thread) {
 		/* kthread_stop() waits, so the counters are final after it. */
 		kthread_stop(rig_thread);

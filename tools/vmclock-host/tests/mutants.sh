@@ -17,6 +17,7 @@ mutants=(
 	'page.c|s/PUT(h, seq_count, h->tx_seq + 1);/PUT(h, seq_count, h->tx_seq + 3);/'
 	'echo.c|s/keep_hi(br, (int64_t)(v - prev_b));/keep_hi(br, (int64_t)(v - prev_b) + 100000);/'
 	'fields.c|s/F(leap_indicator, false, false, leap_names),/F(leap_indicator, false, false, NULL),/'
+	'events.c|s/s->stall_seq = (uint32_t)GET(h, seq_count) | 1;/s->stall_seq = (uint32_t)GET(h, seq_count) \& ~1u;/'
 )
 survived=0
 for m in "${mutants[@]}"; do
