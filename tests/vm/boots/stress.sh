@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# rig-kernels: 6.1 6.12 7 debug
+# rig-module: ours
+# rig-acpi: default
+# rig-serve: --steady
+# rig-timeout: 900
+#
+# Stress: the host fuzzes the page for 60 s while every reader path runs at
+# once, then the restored page must give a PHC that agrees with the host;
+# then 1000 unbind/bind and 200 rmmod/insmod cycles under open files,
+# mappings, blocked pollers, PHC readers and a host that keeps bumping,
+# disrupting and notifying (selftests/vmclock/vmclock_stress.c). On the
+# debug kernel any KASAN, lockdep, UBSAN, KFENCE or kmemleak report fails it.
+bring_up
+export VMCLOCK_KO=/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko
+echo "# selftest vmclock_stress-fuzz"
+run_selftest vmclock_stress fuzz ${RIG_STRESS_FUZZ_S:-60}
+echo "# selftest vmclock_stress-fuzz exit $?"
+check "stress fuzz: the restored page gives a PHC within 1 ms of the host" \
+	phc_agrees_with_host "$(vmclock_ptp)"
+echo "# selftest vmclock_stress-lifecycle"
+run_selftest vmclock_stress lifecycle ${RIG_STRESS_UNBINDS:-1000} ${RIG_STRESS_RMMODS:-200}
+echo "# selftest vmclock_stress-lifecycle exit $?"
