@@ -287,11 +287,11 @@ static void restore(struct fuzz *f)
 
 int cmd_fuzz(struct host *h, int argc, char **argv)
 {
-	uint64_t duration_s = 60, seed = 1, pause_us = 500;
+	uint64_t duration_s = 60, seed = 1, pause_us = 2000;
 	struct opt opts[] = {
 		{ "duration-s", OPT_U64, &duration_s, 1, 3600, false },
 		{ "seed", OPT_U64, &seed, 1, INT64_MAX, false },
-		{ "pause-us", OPT_U64, &pause_us, 0, 1000000, false },
+		{ "pause-us", OPT_U64, &pause_us, 0, 400000, false },
 		{ NULL, 0, NULL, 0, 0, false },
 	};
 	struct timespec t0, now;

@@ -29,7 +29,7 @@ static const char usage[] =
 "  serve [--counter-offset N] [--interval-ms 1000] [--steady] [--notify-on-update]\n"
 "  notify | sleep MS | dump\n"
 "  bump [--disrupt] [--notify]   (seq +2 only; host TSC -> RIG_MB_BUMP_TSC)\n"
-"  fuzz [--duration-s 60] [--seed 1] [--pause-us 500]   (hostile page, then restored)\n"
+"  fuzz [--duration-s 60] [--seed 1] [--pause-us 2000]   (hostile page, then restored)\n"
 "exit status: 0 done, 1 failed, 2 bad argument\n";
 
 struct command {

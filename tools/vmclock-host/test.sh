@@ -243,6 +243,28 @@ is "bump --notify: NOTIFY_REQ +1" "$(mb_u32 $NOTIFY_REQ)" $((n0 + 1))
 why="$r"
 grep -q "^seq=$(seq_now) bump_tsc=$(mb_u64 $BUMP_TSC) " <<<"$r"; ok "bump prints the seq and TSC it stored ($r)"
 
+# --- fuzz (stress tests) ---------------------------------------------------
+vh clock --counter-offset 0
+vh dump | grep -v '^seq_count=' >"$tmp/before"
+s0=$(seq_now)
+"$VH" --file "$F" --offset $OFF fuzz --duration-s 3 --seed 5 >"$tmp/fuzz.out" 2>&1 &
+fz=$!
+sleep 1.5
+vh dump 2>/dev/null | grep -v '^seq_count=' >"$tmp/during"
+wait $fz; rc=$?
+why="exit $rc: $(head -c 300 "$tmp/fuzz.out")"
+[ $rc -eq 0 ] && grep -q '^fuzz: seed=5 ms=3[0-9][0-9][0-9] transactions=[1-9]' "$tmp/fuzz.out"
+ok "fuzz runs for its duration and says what it did"
+! cmp -s "$tmp/before" "$tmp/during"; ok "fuzz: the page is changed while it runs"
+vh dump | grep -v '^seq_count=' >"$tmp/after"
+why=$(diff "$tmp/before" "$tmp/after" | head -4)
+cmp -s "$tmp/before" "$tmp/after"; ok "fuzz: afterwards every field but seq_count is as before"
+s1=$(seq_now)
+why="seq $s0 -> $s1"
+[ $((s1 % 2)) -eq 0 ] && [ "$s1" -gt "$s0" ]; ok "fuzz: ends on an even seq_count"
+bad "fuzz zero duration" --file "$F" --offset $OFF fuzz --duration-s 0
+bad "fuzz pause too long" --file "$F" --offset $OFF fuzz --pause-us 500000
+
 # --- calibrate / echo-check against a fake guest --------------------------
 calib_ok "calibrate recovers the offset $TRUE_OFF" vh calibrate
 vh calibrate --duration-ms 100 >/dev/null 2>"$tmp/err"; rc=$?
