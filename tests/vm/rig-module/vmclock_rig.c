@@ -217,10 +217,10 @@ static noinline void rig_debug_canary(void)
 
 	/* KASAN (or KFENCE): a read of freed memory. */
 	p = kmalloc(32, GFP_KERNEL);
-	if (p) {
-		kfree(p);
-		pr_info("vmclock_rig: canary read %d\n", READ_ONCE(p[8]));
-	}
+	if (!p)
+		return;
+	kfree(p);
+	pr_info("vmclock_rig: canary read %d\n", READ_ONCE(p[8]));
 }
 
 static int __init rig_init(void)
