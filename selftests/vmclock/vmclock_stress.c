@@ -3,15 +3,17 @@
  * vmclock_stress: the driver under a hostile hypervisor and a churning
  * lifecycle, with every user-space path hammered at once.
  *
- *   vmclock_stress fuzz SECONDS
- *	Reader threads call every path in a loop (PTP_SYS_OFFSET, _EXTENDED,
- *	_PRECISE, clock_gettime on the PHC, lseek + read, pread, mmap, poll,
- *	epoll) while the host's `vmclock-host fuzz` writes random and boundary
- *	values into the page for SECONDS. Pass: each path ran, saw only the
- *	errnos Documentation/driver-guide.md lists for it, and no call took
- *	longer than VMC_SNAP_BOUND_MS (the documented reader bound). The host
- *	restores the page at the end; the boot script then checks the PHC
- *	against the host.
+ *   vmclock_stress fuzz SECONDS [report-timing]
+ *	One reader process per path calls it in a loop (PTP_SYS_OFFSET,
+ *	_EXTENDED, _PRECISE, clock_gettime on the PHC, lseek + read, pread,
+ *	mmap, poll, epoll) while the host's `vmclock-host fuzz` writes random
+ *	and boundary values into the page for SECONDS. Pass: each path ran,
+ *	saw only the errnos Documentation/driver-guide.md lists for it, and no
+ *	call took longer than VMC_SNAP_BOUND_MS (the documented reader bound),
+ *	run-queue waits and vCPU stalls seen by a per-CPU sentinel aside (each
+ *	slow call is listed). report-timing: timings are printed, not checked
+ *	(the debug kernel). The host restores the page at the end; the boot
+ *	script then checks the PHC against the host.
  *
  *   vmclock_stress lifecycle UNBINDS RMMODS
  *	Pollers block in poll() and epoll_wait() on /dev/vmclock0, readers
@@ -289,7 +291,9 @@ static void stall_report(int ncpu)
 }
 
 /* The path checks: ran at all, documented errnos only, never slow. */
-static void path_checks(const char *phase, const struct path *p, bool timed)
+enum timing { UNTIMED, TIMING_REPORTED, TIMING_CHECKED };
+
+static void path_checks(const char *phase, const struct path *p, enum timing timing)
 {
 	unsigned int i, unexplained = 0;
 	char name[160];
@@ -300,7 +304,7 @@ static void path_checks(const char *phase, const struct path *p, bool timed)
 	tap_check(p->calls > 0 && !p->undocumented, name, "%llu calls, first undocumented errno %d (%s)",
 		  (unsigned long long)p->calls, p->undocumented,
 		  p->undocumented > 0 ? strerror(p->undocumented) : "-");
-	if (!timed)
+	if (timing == UNTIMED)
 		return;
 	/*
 	 * A call over the bound counts against the driver unless, without
@@ -324,6 +328,11 @@ static void path_checks(const char *phase, const struct path *p, bool timed)
 	snprintf(name, sizeof(name),
 		 "stress %s: %s: no call slower than %d ms (vCPU stalls aside)",
 		 phase, p->name, VMC_SNAP_BOUND_MS);
+	if (timing == TIMING_REPORTED) {
+		tap_skip(name, "timings reported, not checked, on this kernel (%u over)",
+			 unexplained);
+		return;
+	}
 	tap_check(!unexplained, name, "%u of %u calls over the bound not explained by vCPU stalls",
 		  unexplained, p->nslow);
 }
@@ -518,7 +527,7 @@ static void *rd_epoll(void *arg)
 	return NULL;
 }
 
-static int run_fuzz(unsigned int seconds)
+static int run_fuzz(unsigned int seconds, enum timing timing)
 {
 	/* One process per path: no shared mm, so no mmap_lock or TLB
 	 * shoot-down waits between them. A NULL fn: filled by the previous. */
@@ -611,7 +620,7 @@ static int run_fuzz(unsigned int seconds)
 	for (i = 0; i < n - 1; i++) {
 		const struct path *p = &shm->paths[i];
 
-		path_checks("fuzz", p, true);
+		path_checks("fuzz", p, timing);
 		if (rd[i].fn == rd_poll || rd[i].fn == rd_epoll)
 			tap_diag("%s: timeouts=%llu readable=%llu hup_or_err=%llu", p->name,
 				 (unsigned long long)p->extra[0],
@@ -1003,7 +1012,7 @@ load:
 		  "stress lifecycle: every rmmod/insmod cycle brings the devices back",
 		  "%s%s", f_rmmod.first, f_insmod.first);
 	for (i = 0; i < 4; i++)
-		path_checks("lifecycle", paths[i], false);
+		path_checks("lifecycle", paths[i], UNTIMED);
 	tap_check(atomic_load(&churn->done) > 0 && atomic_load(&churn->failed) == 0,
 		  "stress lifecycle: the host bumped, disrupted and notified throughout",
 		  "%lu of %lu requests failed: %s", atomic_load(&churn->failed),
@@ -1024,12 +1033,16 @@ int main(int argc, char **argv)
 	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED)
 		tap_bail("mmap: %s", strerror(errno));
-	if (argc == 3 && !strcmp(argv[1], "fuzz")) {
+	/* "fuzz SECONDS report-timing": a kernel whose own checks (KASAN,
+	 * lockdep, ...) make every call many times slower. */
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "report-timing"))) &&
+	    !strcmp(argv[1], "fuzz")) {
 		why = vmc_unavailable_reason();
 		if (why)
 			tap_skip_all("%s", why);
 		watchdog_arm(atoi(argv[2]) + 120, "vmclock_stress fuzz");
-		return run_fuzz((unsigned int)atoi(argv[2]));
+		return run_fuzz((unsigned int)atoi(argv[2]),
+				argc == 4 ? TIMING_REPORTED : TIMING_CHECKED);
 	}
 	if (argc == 4 && !strcmp(argv[1], "lifecycle")) {
 		why = vmc_unavailable_reason();
@@ -1040,6 +1053,6 @@ int main(int argc, char **argv)
 			tap_bail("driver not bound to a vmclock device");
 		return run_lifecycle(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10));
 	}
-	fprintf(stderr, "usage: vmclock_stress fuzz SECONDS | lifecycle UNBINDS RMMODS\n");
+	fprintf(stderr, "usage: vmclock_stress fuzz SECONDS [report-timing] | lifecycle UNBINDS RMMODS\n");
 	return 2;
 }
