@@ -14,12 +14,12 @@
 #
 # The debug kernel makes every call many times slower (KASAN, lockdep, debug
 # objects under TCG: a bind takes about 0.6 s): there the call timings are
-# reported, not checked, and the lifecycle runs 100 and 20 cycles so that
+# reported, not checked, and the lifecycle runs 50 and 10 cycles so that
 # its boots stay within a few minutes.
 bring_up
 export VMCLOCK_KO=/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko
 unbinds=1000 rmmods=200 timing=
-[ "${RIG_KERNEL:-}" = debug ] && unbinds=100 rmmods=20 timing=report-timing
+[ "${RIG_KERNEL:-}" = debug ] && unbinds=50 rmmods=10 timing=report-timing
 echo "# selftest vmclock_stress-fuzz"
 run_selftest vmclock_stress fuzz "${RIG_STRESS_FUZZ_S:-60}" $timing
 echo "# selftest vmclock_stress-fuzz exit $?"
