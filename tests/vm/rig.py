@@ -11,6 +11,8 @@ say how to boot it:
                                    or "none" for no table of ours; one guest
                                    run per kernel and variant
     # rig-expect: kernel-warning   the run must show a WARNING (rig canary)
+    # rig-expect-report: TEXT      the kernel log must show a report line
+                                   containing TEXT (repeatable; debug canary)
     # rig-known-differences: FILE  failing checks expected of the in-tree
                                    driver (reported as TODO)
     # rig-module: ours             module under test: ours | intree | none
@@ -54,7 +56,10 @@ RAM_MB = 1024
 KERNEL_FAILURES = re.compile(
     r"BUG:|WARNING:|Oops|general protection fault|UBSAN:|"
     r"soft lockup|hard LOCKUP|blocked for more than \d+ seconds|"
-    r"Kernel panic|Call Trace:")
+    r"Kernel panic|Call Trace:|"
+    # debug kernel: lockdep's INFO reports, kmemleak's dump, ODEBUG
+    r"INFO: (possible|trying to register|inconsistent|lockdep)|"
+    r"unreferenced object 0x|suspected memory leaks|ODEBUG:")
 
 TAP_LINE = re.compile(r"^(not ok|ok)\b(?:\s+\d+)?(?:\s*-\s*)?(.*)$")
 PLAN_LINE = re.compile(r"^1\.\.(\d+)")
@@ -116,6 +121,7 @@ class Boot:
         self.kernels = ["6.1", "6.12", "7"]
         self.acpi = ["default"]
         self.expect_warning = False
+        self.expect_reports = []
         self.module = "ours"
         self.qemu_vmclock = False
         self.serve = ""
@@ -135,6 +141,8 @@ class Boot:
                     self.acpi = val.split()
                 elif key == "expect":
                     self.expect_warning = val == "kernel-warning"
+                elif key == "expect-report":
+                    self.expect_reports.append(val)
                 elif key == "module":
                     self.module = val
                 elif key == "qemu-vmclock":
@@ -533,7 +541,11 @@ def run_boot(report, kernel, boot, acpi, initrd, keep, show=False):
     report.result(finished, f"{label}: guest ran to the end within {boot.timeout} s",
                   [] if finished else text.splitlines()[-15:])
     bad = [l for l in klog.splitlines() if KERNEL_FAILURES.search(l)]
-    if boot.expect_warning:
+    if boot.expect_reports:
+        for pat in boot.expect_reports:
+            report.result(any(pat in l for l in bad),
+                          f"{label}: kernel-log check catches the deliberate '{pat}'", bad[:3])
+    elif boot.expect_warning:
         report.result(any("WARNING:" in l for l in bad),
                       f"{label}: kernel-log check catches the deliberate WARNING", bad[:3])
     else:
@@ -568,10 +580,18 @@ def kernel_modules(built, kernel, module):
     return mods
 
 
+def debug_kernel(report):
+    """The debug kernel (tests/vm/debug-kernel): built once per machine."""
+    t0 = time.time()
+    kver = subprocess.run([os.path.join(VM, "debug-kernel", "build.sh")], check=True,
+                          stdout=subprocess.PIPE, text=True).stdout.strip()
+    report.note(f"debug kernel {kver} ready in {time.time() - t0:.0f} s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("boots", nargs="*", help="boot names (default: all in tests/vm/boots)")
-    ap.add_argument("--kernels", help="comma-separated kernels to limit to (6.1,6.12,7)")
+    ap.add_argument("--kernels", help="comma-separated kernels to limit to (6.1,6.12,7,debug)")
     ap.add_argument("--keep", action="store_true", help="keep each guest's work dir")
     ap.add_argument("--list", action="store_true", help="list boots and exit")
     ap.add_argument("--show", action="store_true",
@@ -588,6 +608,8 @@ def main():
 
     report = Report()
     build_host_parts()
+    if any("debug" in b.kernels for b in boots) and (not only or "debug" in only):
+        debug_kernel(report)
     built = {}
     for boot in boots:
         for kernel in boot.kernels:

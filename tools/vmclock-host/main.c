@@ -30,6 +30,7 @@ static const char usage[] =
 "  notify | sleep MS | dump\n"
 "  bump [--disrupt] [--notify]   (seq +2 only; host TSC -> RIG_MB_BUMP_TSC)\n"
 "  stall MS [--count N] [--gap-ms G] [--disrupt] | stall --status\n"
+"  fuzz [--duration-s 60] [--seed 1] [--pause-us 2000]   (hostile page, then restored)\n"
 "exit status: 0 done, 1 failed, 2 bad argument\n";
 
 struct command {
@@ -43,7 +44,7 @@ static const struct command commands[] = {
 	{ "leap", cmd_leap }, { "calibrate", cmd_calibrate },
 	{ "echo-check", cmd_echo_check }, { "serve", cmd_serve },
 	{ "notify", cmd_notify }, { "sleep", cmd_sleep }, { "dump", cmd_dump },
-	{ "bump", cmd_bump }, { "stall", cmd_stall },
+	{ "bump", cmd_bump }, { "stall", cmd_stall }, { "fuzz", cmd_fuzz },
 	{ NULL, NULL },
 };
 

@@ -264,6 +264,27 @@ why="$(( (t1 - t0) / 1000000 )) ms"
 m0=$(field disruption_marker) s0=$(seq_now)
 vh stall 1 --count 2 --disrupt >/dev/null
 is "stall --disrupt: marker +1 per window, seq +4" "$(field disruption_marker),$(seq_now)" "$((m0 + 2)),$((s0 + 4))"
+# --- fuzz (stress tests) ---------------------------------------------------
+vh clock --counter-offset 0
+vh dump | grep -v '^seq_count=' >"$tmp/before"
+s0=$(seq_now)
+"$VH" --file "$F" --offset $OFF fuzz --duration-s 3 --seed 5 >"$tmp/fuzz.out" 2>&1 &
+fz=$!
+sleep 1.5
+vh dump 2>/dev/null | grep -v '^seq_count=' >"$tmp/during"
+wait $fz; rc=$?
+why="exit $rc: $(head -c 300 "$tmp/fuzz.out")"
+[ $rc -eq 0 ] && grep -q '^fuzz: seed=5 ms=3[0-9][0-9][0-9] transactions=[1-9]' "$tmp/fuzz.out"
+ok "fuzz runs for its duration and says what it did"
+! cmp -s "$tmp/before" "$tmp/during"; ok "fuzz: the page is changed while it runs"
+vh dump | grep -v '^seq_count=' >"$tmp/after"
+why=$(diff "$tmp/before" "$tmp/after" | head -4)
+cmp -s "$tmp/before" "$tmp/after"; ok "fuzz: afterwards every field but seq_count is as before"
+s1=$(seq_now)
+why="seq $s0 -> $s1"
+[ $((s1 % 2)) -eq 0 ] && [ "$s1" -gt "$s0" ]; ok "fuzz: ends on an even seq_count"
+bad "fuzz zero duration" --file "$F" --offset $OFF fuzz --duration-s 0
+bad "fuzz pause too long" --file "$F" --offset $OFF fuzz --pause-us 500000
 
 # --- calibrate / echo-check against a fake guest --------------------------
 calib_ok "calibrate recovers the offset $TRUE_OFF" vh calibrate

@@ -173,6 +173,9 @@ int cmd_echo_check(struct host *h, int argc, char **argv);
 /* bump.c */
 int cmd_bump(struct host *h, int argc, char **argv);
 
+/* fuzz.c */
+int cmd_fuzz(struct host *h, int argc, char **argv);
+
 /* serve.c */
 int cmd_serve(struct host *h, int argc, char **argv);
 void serve_duties(struct host *h);

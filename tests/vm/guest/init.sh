@@ -17,11 +17,26 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 echo "RIG-BEGIN $(uname -r)"
+# Debug kernel: forget what boot itself left for kmemleak; the end of the
+# run scans again and any leak found shows in the kernel log dumped below.
+kmemleak=/sys/kernel/debug/kmemleak
+[ -w $kmemleak ] && { echo scan > $kmemleak; echo scan > $kmemleak; echo clear > $kmemleak; }
 . /rig/lib.sh
 sh -c '. /rig/lib.sh; . /rig/boot.sh' 2>&1
 echo "RIG-STATUS $?"
+leaks=
+if [ -w $kmemleak ]; then
+	# Only objects older than 5 s are reported, and only from the second
+	# scan that finds them unchanged and unreferenced.
+	sleep 6
+	echo scan > $kmemleak
+	echo scan > $kmemleak
+	leaks=$(cat $kmemleak)
+	echo "# kmemleak: $(echo "$leaks" | grep -c 'unreferenced object') unreferenced objects at the end of the run"
+fi
 echo RIG-DMESG-BEGIN
 dmesg
+[ -n "$leaks" ] && echo "$leaks"
 echo RIG-DMESG-END
 echo RIG-END
 sync

@@ -35,6 +35,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
+#include <linux/slab.h>
 
 #include "../rig-mailbox.h"
 
@@ -49,6 +50,17 @@ MODULE_PARM_DESC(mailbox, "guest-physical address of the rig mailbox page");
 static bool warn_on_load;
 module_param(warn_on_load, bool, 0444);
 MODULE_PARM_DESC(warn_on_load, "raise a deliberate WARNING on load (rig self-test)");
+
+/*
+ * The debug kernel's canary (tests/vm/boots/debug-canary.sh): on load, one
+ * bug of each kind its detectors must report, so the runner's kernel-log
+ * check can be seen to catch them: a leak (kmemleak), a use-after-free
+ * (KASAN or KFENCE), a shift out of range (UBSAN) and an ABBA lock order
+ * (lockdep). Never set outside that boot.
+ */
+static bool debug_canary;
+module_param(debug_canary, bool, 0444);
+MODULE_PARM_DESC(debug_canary, "commit deliberate leak, use-after-free, UBSAN and lockdep bugs (rig self-test)");
 
 static char *notify_method = "\\_SB.VCLK.NTFY";
 module_param(notify_method, charp, 0444);
@@ -223,11 +235,52 @@ static int rig_setup_notify(void)
 	return 0;
 }
 
+static DEFINE_MUTEX(rig_canary_a);
+static DEFINE_MUTEX(rig_canary_b);
+static void *rig_canary_ptr;
+static unsigned int rig_canary_shift = 64;
+
+static noinline void rig_debug_canary(void)
+{
+	unsigned int i;
+	char *p;
+
+	/*
+	 * lockdep first: a KASAN report taints the kernel, which turns lock
+	 * debugging off. a then b, b then a (never concurrently: no deadlock).
+	 */
+	mutex_lock(&rig_canary_a);
+	mutex_lock(&rig_canary_b);
+	mutex_unlock(&rig_canary_b);
+	mutex_unlock(&rig_canary_a);
+	mutex_lock(&rig_canary_b);
+	mutex_lock(&rig_canary_a);
+	mutex_unlock(&rig_canary_a);
+	mutex_unlock(&rig_canary_b);
+
+	/* kmemleak: the only pointers to these are overwritten at once. */
+	for (i = 0; i < 16; i++)
+		WRITE_ONCE(rig_canary_ptr, kmalloc(96, GFP_KERNEL));
+	WRITE_ONCE(rig_canary_ptr, NULL);
+
+	/* UBSAN: 1 << 64. */
+	pr_info("vmclock_rig: canary shift %llu\n", 1ULL << READ_ONCE(rig_canary_shift));
+
+	/* KASAN (or KFENCE): a read of freed memory. */
+	p = kmalloc(32, GFP_KERNEL);
+	if (!p)
+		return;
+	kfree(p);
+	pr_info("vmclock_rig: canary read %d\n", READ_ONCE(p[8]));
+}
+
 static int __init rig_init(void)
 {
 	int ret;
 
 	WARN(warn_on_load, "vmclock_rig: deliberate warning (warn_on_load=1)\n");
+	if (debug_canary)
+		rig_debug_canary();
 
 	if (!PAGE_ALIGNED(mailbox)) {
 		pr_err("mailbox 0x%llx is not page aligned\n", mailbox);
