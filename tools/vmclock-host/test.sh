@@ -75,11 +75,12 @@ page_time_ok() {	# page_time_ok DESC COUNTER_OFF TAI_SEC MS [LIMIT_NS]
 # calibrate against rig-guest tsc-echo: every round trip brackets the
 # guest's reading between two host readings, so the truth must lie in the
 # reported bracket (+-1 for the rounded midpoint). A loaded machine (both
-# processes on one core) gives wide brackets: up to 3 tries for a tight one.
+# processes on one core) gives wide brackets: it needs one round trip in
+# which both ran at once, so each try collects for 2 s, up to 3 tries.
 calib_ok() {	# calib_ok DESC CMD...
 	local desc=$1 try r got width err; shift
 	for try in 1 2 3; do
-		"$RG" tsc-echo "$F" $MB $TRUE_OFF 1200 & pids+=($!)
+		"$RG" tsc-echo "$F" $MB $TRUE_OFF 2700 & pids+=($!)
 		sleep 0.2
 		r=$("$@" | grep '^offset=')
 		wait "${pids[-1]}"
@@ -287,7 +288,7 @@ bad "fuzz zero duration" --file "$F" --offset $OFF fuzz --duration-s 0
 bad "fuzz pause too long" --file "$F" --offset $OFF fuzz --pause-us 500000
 
 # --- calibrate / echo-check against a fake guest --------------------------
-calib_ok "calibrate recovers the offset $TRUE_OFF" vh calibrate
+calib_ok "calibrate recovers the offset $TRUE_OFF" vh calibrate --duration-ms 2000
 vh calibrate --duration-ms 100 >/dev/null 2>"$tmp/err"; rc=$?
 why="exit $rc: $(cat "$tmp/err")"
 [ $rc -eq 1 ] && grep -q 'never answered' "$tmp/err"; ok "calibrate without a guest: exit 1, clear message"
@@ -375,7 +376,7 @@ r=$(req "stall --status")
 why="$r"
 grep -Eq '^stall: running=0 windows=1 longest_us=(9[5-9][0-9]{4}|[1-9][0-9]{6,})$' <<<"$r"
 ok "serve: stall --status: over, one window held about 1 s"
-calib_ok "serve: calibrate through the mailbox" req calibrate
+calib_ok "serve: calibrate through the mailbox" req "calibrate --duration-ms 2000"
 req "clock" >/dev/null	# now uses the learned offset
 page_time_ok "serve: clock without --counter-offset uses the calibrated offset" $TRUE_OFF 37 100
 req "steady --stop" >/dev/null
