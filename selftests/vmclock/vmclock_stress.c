@@ -9,13 +9,16 @@
  *	mmap, poll, epoll) while the host's `vmclock-host fuzz` writes random
  *	and boundary values into the page for SECONDS. Pass: each path ran,
  *	saw only the errnos Documentation/driver-guide.md lists for it, and no
- *	call took longer than VMC_SNAP_BOUND_MS (the documented reader bound),
- *	run-queue waits and vCPU stalls seen by a per-CPU sentinel aside (each
- *	slow call is listed). Two driver-free controls (getppid, a page read
- *	from /dev/zero) get the same checks: when they fail too, the host was
- *	too busy for the guest to time calls to the bound.
- *	report-timing: timings are printed, not checked (the debug kernel). The host restores the page at the end; the boot
- *	script then checks the PHC against the host.
+ *	call took longer than VMC_SNAP_BOUND_MS (the documented reader bound)
+ *	beyond what the guest could not account for: run-queue waits and vCPU
+ *	stalls seen by a per-CPU sentinel are taken out, and what remains of
+ *	the host's scheduling (single-threaded TCG runs the vCPUs in turn) is
+ *	measured by two driver-free controls (getppid, a page read from
+ *	/dev/zero) in the same run: a driver call may take the bound plus the
+ *	slowest control call, no more (each slow call is listed).
+ *	report-timing: timings are printed, not checked (the debug kernel).
+ *	The host restores the page at the end; the boot script then checks the
+ *	PHC against the host.
  *
  *   vmclock_stress lifecycle UNBINDS RMMODS
  *	Pollers block in poll() and epoll_wait() on /dev/vmclock0, readers
@@ -322,7 +325,8 @@ static uint64_t worst_unstalled_ns(const struct path *p)
 /* The path checks: ran at all, documented errnos only, never slow. */
 enum timing { UNTIMED, TIMING_REPORTED, TIMING_CHECKED };
 
-static void path_checks(const char *phase, const struct path *p, enum timing timing)
+static void path_checks(const char *phase, const struct path *p, enum timing timing,
+			uint64_t allowance_ns)
 {
 	uint64_t worst;
 	char name[160];
@@ -344,8 +348,14 @@ static void path_checks(const char *phase, const struct path *p, enum timing tim
 			 worst / 1e6);
 		return;
 	}
-	tap_check(worst <= SLOW_NS, name, "slowest call %.3f ms (vCPU stalls aside)",
-		  worst / 1e6);
+	tap_check(worst <= SLOW_NS + allowance_ns, name,
+		  "slowest call %.3f ms (vCPU stalls aside), allowed %.3f ms (the bound + the slowest control call)",
+		  worst / 1e6, (SLOW_NS + allowance_ns) / 1e6);
+}
+
+static bool is_control(const struct path *p)
+{
+	return !strncmp(p->name, "control:", 8);
 }
 
 /* ------------------------------------------------------------ fuzz */
@@ -553,6 +563,7 @@ static void *rd_epoll(void *arg)
 
 static int run_fuzz(unsigned int seconds, enum timing timing)
 {
+	uint64_t allowance = 0;
 	/* One process per path: no shared mm, so no mmap_lock or TLB
 	 * shoot-down waits between them. A NULL fn: filled by the previous. */
 	static const struct {
@@ -642,14 +653,25 @@ static int run_fuzz(unsigned int seconds, enum timing timing)
 	tap_diag("host %s", reply.text);
 	stall_report(ncpu);
 	/*
-	 * The driver-free controls are checked like the driver's paths: when
-	 * they fail too, the guest could not time calls to the bound in this
-	 * run (a host too busy to run it), whatever the driver did.
+	 * The driver-free controls measure what the guest cannot account
+	 * for in this run; their slowest call is the driver paths' allowance
+	 * over the bound. They are reported, not held to it.
 	 */
+	for (i = 0; i < n; i++) {
+		uint64_t worst;
+
+		if (!is_control(&shm->paths[i]))
+			continue;
+		worst = worst_unstalled_ns(&shm->paths[i]);
+		if (worst > allowance)
+			allowance = worst;
+	}
+	tap_diag("allowance over the %d ms bound from the controls: %.3f ms",
+		 VMC_SNAP_BOUND_MS, allowance / 1e6);
 	for (i = 0; i < n; i++) {
 		const struct path *p = &shm->paths[i];
 
-		path_checks("fuzz", p, timing);
+		path_checks("fuzz", p, is_control(p) ? UNTIMED : timing, allowance);
 		if (rd[i].fn == rd_poll || rd[i].fn == rd_epoll)
 			tap_diag("%s: timeouts=%llu readable=%llu hup_or_err=%llu", p->name,
 				 (unsigned long long)p->extra[0],
@@ -1063,7 +1085,7 @@ load:
 		  "%lu failed, first: %s%s", f_rmmod.count + f_insmod.count, f_rmmod.first,
 		  f_insmod.first);
 	for (i = 0; i < 4; i++)
-		path_checks("lifecycle", paths[i], UNTIMED);
+		path_checks("lifecycle", paths[i], UNTIMED, 0);
 	tap_check(atomic_load(&churn->done) > 0 && atomic_load(&churn->failed) == 0,
 		  "stress lifecycle: the host bumped, disrupted and notified throughout",
 		  "%lu of %lu requests failed: %s", atomic_load(&churn->failed),
