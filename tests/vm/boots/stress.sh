@@ -12,13 +12,19 @@
 # disrupting and notifying (selftests/vmclock/vmclock_stress.c). On the
 # debug kernel any KASAN, lockdep, UBSAN, KFENCE or kmemleak report fails it.
 #
-# The debug kernel makes every call many times slower (KASAN, lockdep, debug
-# objects under TCG: a bind takes about 0.6 s): there the call timings are
-# reported, not checked, and the lifecycle runs 50 and 10 cycles so that
-# its boots stay within a few minutes.
+# Call timings (slowest per path) are reported, not checked: a guest under
+# single-threaded TCG on a shared host cannot time its calls to 100 ms.
+# Driver-free getppid() calls of the same runs took 120 to 525 ms with the
+# stalls the guest can see taken out. rig.stress-timing=check (a boot's
+# rig-cmdline) holds each
+# driver path to the bound plus the slowest driver-free call (for a quiet
+# host). The debug kernel makes every call many times slower (KASAN,
+# lockdep, debug objects under TCG: a bind takes about 0.6 s): there the
+# lifecycle runs 50 and 10 cycles so that its boots stay within minutes.
 bring_up
 export VMCLOCK_KO=/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko
-unbinds=1000 rmmods=200 timing=
+unbinds=1000 rmmods=200 timing=report-timing
+[ "${RIG_STRESS_TIMING:-}" = check ] && timing=
 [ "${RIG_KERNEL:-}" = debug ] && unbinds=50 rmmods=10 timing=report-timing
 echo "# selftest vmclock_stress-fuzz"
 run_selftest vmclock_stress fuzz "${RIG_STRESS_FUZZ_S:-60}" $timing
