@@ -16,9 +16,8 @@
 # single-threaded TCG on a shared host cannot time its calls to 100 ms.
 # Driver-free getppid() calls of the same runs took 120 to 525 ms with the
 # stalls the guest can see taken out. rig.stress-timing=check (a boot's
-# rig-cmdline) holds each
-# driver path to the bound plus the slowest driver-free call (for a quiet
-# host). The debug kernel makes every call many times slower (KASAN,
+# rig-cmdline) holds each driver path to the bound plus the slowest
+# driver-free call (for a quiet host). The debug kernel makes every call many times slower (KASAN,
 # lockdep, debug objects under TCG: a bind takes about 0.6 s): there the
 # lifecycle runs 50 and 10 cycles so that its boots stay within minutes.
 bring_up
