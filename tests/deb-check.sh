@@ -157,18 +157,18 @@ check "postrm remove deletes the chrony links into the package, keeps foreign fi
 kernel_dir() { readlink -f "$CACHE/kernels/$1"; }
 dkms_private() {	# kver action...: DKMS on private trees, no depmod of the host
 	dkms "$@" -m vmclock -v "$version" --dkmstree "$WORK/dkms" --sourcetree "$WORK/src" \
-		--installtree "$WORK/modules" --no-depmod
+		--installtree "$WORK/sys/lib/modules" --no-depmod
 }
-rm -rf "$WORK/src" "$WORK/dkms" "$WORK/modules"
-mkdir -p "$WORK/src" "$WORK/dkms" "$WORK/modules"
+rm -rf "$WORK/src" "$WORK/dkms" "$WORK/sys"
+mkdir -p "$WORK/src" "$WORK/dkms" "$WORK/sys/lib/modules"
 cp -r "$root/$src" "$WORK/src/"
 for k in 6.1 6.12; do
 	kd=$(kernel_dir "$k") kv=$(basename "$(kernel_dir "$k")")
 	dkms_install() {
-		mkdir -p "$WORK/modules/$kv"
+		mkdir -p "$WORK/sys/lib/modules/$kv"
 		dkms_private install -k "$kv" --kernelsourcedir "$kd/usr/src/linux-headers-$kv" || return 1
-		local ko=$WORK/modules/$kv/updates/dkms/ptp_vmclock.ko
-		[ -f "$ko" ] || { find "$WORK/modules/$kv"; return 1; }
+		local ko=$WORK/sys/lib/modules/$kv/updates/dkms/ptp_vmclock.ko
+		[ -f "$ko" ] || { find "$WORK/sys/lib/modules/$kv"; return 1; }
 		[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$kv" ] || { modinfo "$ko"; return 1; }
 	}
 	check "DKMS builds and installs the packaged source for $kv into updates/dkms" dkms_install
@@ -187,23 +187,25 @@ build_exclusive() {
 }
 check "DKMS skips kernels before 5.10 and architectures other than x86_64/arm64" build_exclusive
 
-# On a 7.x kernel that ships ptp_vmclock, the DKMS module is the one modprobe loads.
+# On a 7.x kernel that ships ptp_vmclock, the module DKMS installs is the one
+# modprobe loads. (Built with the 6.1 headers, as the 7.x ones need a newer
+# userland; depmod looks at the module's place, not its build.)
 precedence() {
-	local kd kv m fr ours got
+	local kd kv m sys got h
 	kd=$(kernel_dir 7) kv=$(basename "$kd")
-	m=$kd/usr/lib/modules/$kv fr=$WORK/prec
-	rm -rf "$fr"; mkdir -p "$fr/lib/modules/$kv/kernel/drivers/ptp" "$fr/lib/modules/$kv/updates/dkms"
-	cp "$m"/kernel/drivers/ptp/ptp_vmclock.ko* "$fr/lib/modules/$kv/kernel/drivers/ptp/" ||
+	m=$kd/usr/lib/modules/$kv sys=$WORK/sys
+	h=$(kernel_dir 6.1)/usr/src/linux-headers-$(basename "$(kernel_dir 6.1)")
+	mkdir -p "$sys/lib/modules/$kv/kernel/drivers/ptp"
+	cp "$m"/kernel/drivers/ptp/ptp_vmclock.ko* "$sys/lib/modules/$kv/kernel/drivers/ptp/" ||
 		{ echo "no in-tree ptp_vmclock in $kv"; return 1; }
-	cp "$m"/modules.order "$m"/modules.builtin "$fr/lib/modules/$kv/"
-	ours=$(find "$WORK/modules" -name ptp_vmclock.ko | head -n1)
-	cp "$ours" "$fr/lib/modules/$kv/updates/dkms/"
-	depmod -b "$fr" "$kv" || return 1
-	got=$(modinfo -b "$fr" -k "$kv" -n ptp_vmclock)
+	cp "$m"/modules.order "$m"/modules.builtin "$sys/lib/modules/$kv/"
+	dkms_private install -k "$kv" --kernelsourcedir "$h" || return 1
+	depmod -b "$sys" "$kv" || return 1
+	got=$(modinfo -b "$sys" -k "$kv" -n ptp_vmclock)
 	echo "modinfo -n: $got"
-	[ "$got" = "$fr/lib/modules/$kv/updates/dkms/ptp_vmclock.ko" ]
+	[ "$got" = "$sys/lib/modules/$kv/updates/dkms/ptp_vmclock.ko" ]
 }
-check "depmod on 7.x prefers updates/dkms/ptp_vmclock.ko to the kernel's own" precedence
+check "7.x: DKMS installs beside the kernel's own ptp_vmclock and depmod prefers ours" precedence
 
 # ------------------------------------------------------------ make install / uninstall
 tree=$WORK/tree dest=$WORK/dest
