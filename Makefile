@@ -87,7 +87,7 @@ deb: deb-prereq
 	else \
 		cp -r $(DEB_SRC) $(DEB_DIR)/vmclock-$(VERSION)/; \
 	fi
-	cd $(DEB_DIR)/vmclock-$(VERSION) && dpkg-buildpackage -b -us -uc
+	cd $(DEB_DIR)/vmclock-$(VERSION) && dpkg-buildpackage -us -uc
 	lintian --fail-on error,warning --info $(DEB_DIR)/*.changes
 
 setup:
