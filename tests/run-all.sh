@@ -15,9 +15,10 @@ declare -A SUITES=(
 	[guest-tools]="make -s -C $ROOT/tests/vm/guest check"
 	[watch]="make -s -C $ROOT/tools/vmclock-watch check"
 	[kbuild]="bash $ROOT/tests/kbuild-check.sh"
+	[deb]="bash $ROOT/tests/deb-check.sh"
 	[vm]="python3 $ROOT/tests/vm/rig.py"
 )
-ORDER=(kbuild unit host-tool guest-tools watch vm)
+ORDER=(kbuild unit host-tool guest-tools watch deb vm)
 [ $# -gt 0 ] && ORDER=("$@")
 
 passed=0 failed=0 skipped=0

@@ -48,7 +48,8 @@ debian_mirror() {
 
 # ---------------------------------------------------------------- host packages
 HOST_PKGS=(build-essential bc flex bison libelf-dev busybox-static acpica-tools
-	kmod cpio xz-utils zstd dwarves sparse python3 debootstrap socat)
+	kmod cpio xz-utils zstd dwarves sparse python3 debootstrap socat
+	debhelper dh-dkms dkms lintian)	# the last four: make deb, tests/deb-check.sh
 
 missing_pkgs() {
 	local p
