@@ -17,8 +17,9 @@ declare -A SUITES=(
 	[kbuild]="bash $ROOT/tests/kbuild-check.sh"
 	[deb]="bash $ROOT/tests/deb-check.sh"
 	[vm]="python3 $ROOT/tests/vm/rig.py"
+	[apt]="python3 $ROOT/tests/vm/apt/apt-check.py"
 )
-ORDER=(kbuild unit host-tool guest-tools watch deb vm)
+ORDER=(kbuild unit host-tool guest-tools watch deb vm apt)
 [ $# -gt 0 ] && ORDER=("$@")
 
 passed=0 failed=0 skipped=0
