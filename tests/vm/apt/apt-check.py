@@ -103,7 +103,9 @@ def run_phase(report, work, phase, kernel, root_img, t_img, aml):
         "--gen-counter"], stdout=subprocess.DEVNULL)
     vmlinuz, initrd = boot_files(work, kernel, phase, root_img)
     append = ["root=/dev/vda", "rw", "console=ttyS0", "loglevel=3", "tsc=reliable",
-              f"memmap=8K${gpa:#x}", f"apt.phase={phase}", "systemd.show_status=0"]
+              f"memmap=8K${gpa:#x}", f"apt.phase={phase}", "systemd.show_status=0",
+              # A getty on the console would hang up the test's output.
+              "systemd.mask=serial-getty@ttyS0.service"]
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
            "-m", f"{rig.RAM_MB}M",
            "-object", f"memory-backend-file,id=ram,size={rig.RAM_MB}M,mem-path={ram},share=on",
@@ -158,7 +160,8 @@ def main():
     if not os.path.exists(os.path.join(APT_ROOT, ".ready")):
         report.result(False, f"apt: no Debian 12 root in {APT_ROOT} (run tests/vm/setup.sh)")
         return 0 if report.close() else 1
-    sh(["make", "-s", "-C", rig.ROOT, "deb"], stdout=subprocess.DEVNULL)
+    with open(os.path.join(rig.ROOT, "build", "apt-make-deb.log"), "w") as out:
+        sh(["make", "-s", "-C", rig.ROOT, "deb"], stdout=out, stderr=subprocess.STDOUT)
     sh(["make", "-s", "-C", os.path.join(rig.ROOT, "tools", "vmclock-host")])
     sh(["make", "-s", "-C", os.path.join(rig.VM, "guest"), "all"])
     aml = rig.build_acpi("default")
@@ -168,7 +171,12 @@ def main():
         root_img = os.path.join(work, "root.img")
         sh(["cp", "--sparse=always", os.path.join(APT_ROOT, "root.img"), root_img])
         for phase, kernel in PHASES:
-            if not run_phase(report, work, phase, kernel, root_img, t_img, aml):
+            try:
+                ended = run_phase(report, work, phase, kernel, root_img, t_img, aml)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+                report.result(False, f"apt@{kernel}: apt phase {phase} could not start: {e}")
+                ended = False
+            if not ended:
                 for later, k in PHASES[phase:]:
                     report.result(False, f"apt@{k}: apt phase {later} not run (phase {phase} did not end)")
                 break
