@@ -3,8 +3,12 @@
 # ptp_vmclock: out-of-tree VMClock guest driver.
 #
 #   make                  build ptp_vmclock.ko for the running kernel (or KDIR=...)
-#   make install          install it (modules_install) and the udev rules
-#   make dkms             register the sources with DKMS and build for each kernel
+#   make install          install it under updates/, the udev rule, the opt-in
+#                         chrony files, and run depmod (DESTDIR=, PREFIX=)
+#   make uninstall        undo make install
+#   make dkms             dkms add, build and install, and the same udev and
+#                         chrony files; make dkms-remove undoes it
+#   make deb              Debian packages (vmclock-dkms) into build/deb/
 #   make setup            install the test rig's packages, fetch guest kernels
 #   make demo             set up, build, boot a demo guest and show the driver working
 #   make check            set up and run the whole test suite
@@ -17,23 +21,78 @@
 KVER	?= $(shell uname -r)
 KDIR	?= /lib/modules/$(KVER)/build
 VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}/\1/p' dkms.conf 2>/dev/null)
+PREFIX	?= /usr/local
+# What DKMS and the package need of this tree to build the module.
+MODULE_SRC := Kbuild dkms.conf drivers include
 
 all: modules
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-install: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	install -D -m 0644 udev/60-vmclock.rules /etc/udev/rules.d/60-vmclock.rules
-	depmod -a $(KVER)
+# updates/ comes before the kernel's own directories in depmod's default
+# search order, so this module wins over a kernel's own ptp_vmclock (7.x).
+install: modules install-data
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
 
-dkms:
+uninstall: uninstall-data
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/ptp_vmclock.ko*
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
+
+# The udev rule (active), the chrony integration (opt-in: see
+# Documentation/install.md), then udev reloads its rules.
+install-data:
+	install -D -m 0644 udev/60-vmclock.rules $(DESTDIR)/etc/udev/rules.d/60-vmclock.rules
+	install -d $(DESTDIR)$(PREFIX)/share/vmclock/chrony
+	install -m 0644 udev/61-vmclock-chrony.rules chrony/vmclock.conf \
+		chrony/chrony-wait-vmclock.conf $(DESTDIR)$(PREFIX)/share/vmclock/chrony/
+	$(if $(DESTDIR),,-udevadm control --reload 2>/dev/null)
+
+uninstall-data:
+	rm -f $(DESTDIR)/etc/udev/rules.d/60-vmclock.rules
+	rm -rf $(DESTDIR)$(PREFIX)/share/vmclock/chrony
+	-rmdir $(DESTDIR)$(PREFIX)/share/vmclock 2>/dev/null
+
+dkms: install-data
+	-dkms remove -m vmclock -v $(VERSION) --all 2>/dev/null
 	rm -rf /usr/src/vmclock-$(VERSION)
 	mkdir -p /usr/src/vmclock-$(VERSION)
-	cp -r Kbuild Makefile dkms.conf drivers include /usr/src/vmclock-$(VERSION)/
+	cp -r $(MODULE_SRC) /usr/src/vmclock-$(VERSION)/
 	dkms add -m vmclock -v $(VERSION)
-	dkms build -m vmclock -v $(VERSION)
+	dkms build -m vmclock -v $(VERSION) -k $(KVER)
+	dkms install -m vmclock -v $(VERSION) -k $(KVER)
+
+dkms-remove: uninstall-data
+	-dkms remove -m vmclock -v $(VERSION) --all
+	rm -rf /usr/src/vmclock-$(VERSION)
+
+# Packages: built by dpkg-buildpackage (debhelper, dh-dkms) from a copy of
+# the tree's files that the packages need, then checked by lintian.
+DEB_DIR	:= build/deb
+DEB_SRC	:= $(MODULE_SRC) udev chrony debian
+DEB_TOOLS := dpkg-dev debhelper dh-dkms lintian
+
+deb-prereq:
+	@missing=$$(for p in $(DEB_TOOLS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		apt-get -q install -y --no-install-recommends $$missing >/dev/null; \
+	fi
+
+deb: deb-prereq
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/vmclock-$(VERSION)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -co --exclude-standard -- $(DEB_SRC) | \
+			tar -cf - --ignore-failed-read -T - | tar -xf - -C $(DEB_DIR)/vmclock-$(VERSION); \
+	else \
+		cp -r $(DEB_SRC) $(DEB_DIR)/vmclock-$(VERSION)/; \
+	fi
+	cd $(DEB_DIR)/vmclock-$(VERSION) && dpkg-buildpackage -us -uc
+	lintian --fail-on error,warning --info $(DEB_DIR)/*.changes
 
 setup:
 	bash tests/vm/setup.sh
@@ -77,4 +136,5 @@ clean:
 	$(MAKE) -C tools/vmclock clean
 	$(MAKE) -C tests/vm/guest clean
 
-.PHONY: all modules install dkms setup demo check unit bench clean userspace install-userspace bench-lib
+.PHONY: all modules install uninstall install-data uninstall-data dkms dkms-remove \
+	deb-prereq deb setup demo check unit bench clean userspace install-userspace bench-lib

@@ -36,7 +36,7 @@ for kernel in 6.1 6.12 7; do
 	else
 		result 0 "ptp_vmclock builds for $kernel with $tag, no warning" "$WORK/$kernel/vmclock.log"
 	fi
-	if build "$kernel" rig tests/vm/rig-module tests/vm/rig-module tests/vm/rig-mailbox.h; then
+	if build "$kernel" rig tests/vm/rig-module tests/vm/rig-module tools/vmclock-host/rig-mailbox.h; then
 		result 1 "rig module builds for $kernel with $tag, no warning"
 	else
 		result 0 "rig module builds for $kernel with $tag, no warning" "$WORK/$kernel/rig.log"

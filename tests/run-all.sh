@@ -19,9 +19,11 @@ declare -A SUITES=(
 	[compat]="bash $ROOT/tests/compat/check.sh"
 	[checkpatch]="bash $ROOT/tests/checkpatch.sh"
 	[udev]="bash $ROOT/tests/udev/check.sh"
+	[deb]="bash $ROOT/tests/deb-check.sh"
 	[vm]="python3 $ROOT/tests/vm/rig.py"
+	[apt]="python3 $ROOT/tests/vm/apt/apt-check.py"
 )
-ORDER=(kbuild checkpatch compat udev unit host-tool guest-tools lib cli vm)
+ORDER=(kbuild checkpatch compat udev unit host-tool guest-tools lib cli deb vm apt)
 [ $# -gt 0 ] && ORDER=("$@")
 
 passed=0 failed=0 skipped=0

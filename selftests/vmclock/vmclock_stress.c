@@ -8,7 +8,7 @@
  *	_EXTENDED, _PRECISE, clock_gettime on the PHC, lseek + read, pread,
  *	mmap, poll, epoll) while the host's `vmclock-host fuzz` writes random
  *	and boundary values into the page for SECONDS. Pass: each path ran,
- *	saw only the errnos Documentation/driver-guide.md lists for it, and no
+ *	saw only the errnos Documentation/device-interface.md lists for it, and no
  *	call took longer than VMC_SNAP_BOUND_MS (the documented reader bound)
  *	beyond what the guest could not account for: run-queue waits and vCPU
  *	stalls seen by a per-CPU sentinel are taken out, and what remains of

@@ -569,7 +569,7 @@ def kernel_modules(built, kernel, module):
     if "vmclock_rig.ko" not in mods:
         mods["vmclock_rig.ko"] = build_module(
             kernel, "rig", ["tests/vm/rig-module/Kbuild", "tests/vm/rig-module/vmclock_rig.c",
-                            "tests/vm/rig-mailbox.h"], "tests/vm/rig-module")[0]
+                            "tools/vmclock-host/rig-mailbox.h"], "tests/vm/rig-module")[0]
     if module == "ours" and "ours" not in mods:
         mods["ours"] = [k for k in build_module(
             kernel, "vmclock", ["Kbuild", "drivers", "include"]) if k.endswith("ptp_vmclock.ko")][0]

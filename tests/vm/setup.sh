@@ -48,7 +48,8 @@ debian_mirror() {
 
 # ---------------------------------------------------------------- host packages
 HOST_PKGS=(build-essential bc flex bison libelf-dev busybox-static acpica-tools
-	kmod cpio xz-utils zstd dwarves sparse python3 debootstrap socat)
+	kmod cpio xz-utils zstd dwarves sparse python3 debootstrap socat
+	debhelper dh-dkms dkms lintian)	# the last four: make deb, tests/deb-check.sh
 
 missing_pkgs() {
 	local p
@@ -197,10 +198,52 @@ make_sid_root() {
 	ln -sfn "sid-root-$key" "$CACHE/sid-root"
 }
 
+# A Debian 12 system for the package test (tests/vm/apt/): systemd, DKMS,
+# the 6.1 guest kernel with its headers, chrony, linuxptp; booted from an
+# ext4 image of it. The unit runs the test script of the guest's second disk.
+apt_root_unit() {
+	cat <<-'UNIT'
+	[Unit]
+	Description=vmclock package test (second disk)
+	Requires=dev-vdb.device
+	After=dev-vdb.device chrony.service systemd-udev-settle.service
+	[Service]
+	Type=oneshot
+	ExecStart=/bin/sh -c 'mkdir -p /mnt/t && mount -o ro /dev/vdb /mnt/t && exec /bin/sh /mnt/t/guest.sh'
+	StandardOutput=tty
+	StandardError=tty
+	TTYPath=/dev/ttyS0
+	[Install]
+	WantedBy=multi-user.target
+	UNIT
+}
+make_apt_root() {	# kver of the 6.1 guest kernel
+	local pkgs key dir
+	pkgs="systemd-sysv,udev,kmod,dkms,linux-image-$1,linux-headers-$1,chrony,linuxptp,openssl,dwarves,procps"
+	key=$( (echo "$pkgs"; apt_root_unit) | sha256sum | cut -c1-12)
+	dir=$CACHE/apt-root-$key
+	if [ ! -e "$dir/.ready" ]; then
+		log "creating the Debian 12 root of the package test (once)"
+		rm -rf "$dir"; mkdir -p "$dir"
+		debootstrap --variant=minbase --include="$pkgs" bookworm "$dir/root" "$MIRROR" \
+			>"$CACHE/debootstrap-apt.log" 2>&1 ||
+			die "debootstrap failed, see $CACHE/debootstrap-apt.log"
+		apt_root_unit >"$dir/root/etc/systemd/system/vmclock-apt-test.service"
+		ln -sf /etc/systemd/system/vmclock-apt-test.service \
+			"$dir/root/etc/systemd/system/multi-user.target.wants/vmclock-apt-test.service"
+		echo vmclock-apt >"$dir/root/etc/hostname"
+		rm -f "$dir/root/var/cache/apt/archives/"*.deb
+		mke2fs -q -t ext4 -L root -d "$dir/root" "$dir/root.img" 4G
+		touch "$dir/.ready"
+	fi
+	ln -sfn "apt-root-$key" "$CACHE/apt-root"
+}
+
 apt_update bpo
 apt_update sid
 make_sid_root
 fetch_kernel 6.1 bpo bookworm
 fetch_kernel 6.12 bpo bookworm-backports
 fetch_kernel 7 sid sid
+make_apt_root "$(basename "$(readlink -f "$KDIR/6.1")")"
 log "kernels ready: $(cd "$KDIR" && ls -d [0-9]*-amd64 | tr '\n' ' ')"

@@ -4,7 +4,7 @@
  * runs the guest's requests from the mailbox in-process and, with --steady,
  * the periodic clock rounds, so writers never race each other.
  *
- * Mailbox handshake (tests/vm/rig-mailbox.h): the guest writes REQ_TEXT and
+ * Mailbox handshake (rig-mailbox.h): the guest writes REQ_TEXT and
  * then increments REQ_SEQ; while REQ_SEQ != ACK_SEQ we run the request,
  * write REPLY_TEXT and RESULT, barrier, then ACK_SEQ = REQ_SEQ.
  */

@@ -225,7 +225,7 @@ is "disrupt --marker-only: QEMU shape (seq +2, status kept)" "$(seq_now),$(field
 # --- bump (bench/ wake-up timing) ------------------------------------------
 mb_u64() { od -An -tu8 -j$(($MB + $1)) -N8 "$F" | tr -d ' '; }
 mb_u32() { od -An -tu4 -j$(($MB + $1)) -N4 "$F" | tr -d ' '; }
-BUMP_TSC=0x010 BUMP_SEQ=0x018 NOTIFY_REQ=0x040	# tests/vm/rig-mailbox.h
+BUMP_TSC=0x010 BUMP_SEQ=0x018 NOTIFY_REQ=0x040	# rig-mailbox.h
 vh clock --counter-offset 0
 vh dump | grep -v '^seq_count=' >"$tmp/before"
 t0=$("$RG" tsc)

@@ -8,6 +8,6 @@
 #
 # The same selftests against the kernel's own ptp_vmclock (Linux 7.x). Where
 # it behaves differently from ours, the check is listed in
-# tests/vm/intree-differences.txt (and in Documentation/driver-guide.md);
+# tests/vm/intree-differences.txt (and in Documentation/kernel-developers.md);
 # a listed difference that is no longer seen fails the run.
 driver_selftests

@@ -18,7 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../rig-mailbox.h"
+#include "rig-mailbox.h"
 
 static volatile unsigned char *page;
 

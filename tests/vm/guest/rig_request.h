@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Guest side of the rig mailbox's action requests (see ../rig-mailbox.h):
- * write the request text, bump RIG_MB_REQ_SEQ, wait for RIG_MB_ACK_SEQ.
+ * Guest side of the rig mailbox's action requests (layout in
+ * tools/vmclock-host/rig-mailbox.h): write the request text, bump
+ * RIG_MB_REQ_SEQ, wait for RIG_MB_ACK_SEQ.
  * Used by rig-host, rig-echo and the in-guest selftests. x86 only.
  *
  * The page comes from mmap() of /dev/vmclock_rig (the rig module), or of
@@ -13,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "../rig-mailbox.h"
+#include "rig-mailbox.h"
 
 #define RIG_MAILBOX_DEV_DEFAULT	"/dev/vmclock_rig"
 #define RIG_TIMEOUT_MS_DEFAULT	20000

@@ -3,8 +3,8 @@
  * vmclock_rig: test-only guest helper of the vmclock QEMU rig.
  *
  * The rig's host side talks to the guest through a mailbox page of guest
- * RAM (layout in ../rig-mailbox.h). This module does the two things that
- * need the kernel:
+ * RAM (layout in tools/vmclock-host/rig-mailbox.h). This module does the
+ * two things that need the kernel:
  *
  *  - Notify on request. QEMU offers the host no way to raise an ACPI Notify
  *    on x86, so the rig's SSDT carries a method that does
@@ -37,7 +37,7 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 
-#include "../rig-mailbox.h"
+#include "rig-mailbox.h"
 
 static unsigned long long mailbox = RIG_MAILBOX_GPA;
 module_param(mailbox, ullong, 0444);
