@@ -70,7 +70,7 @@ dkms-remove: uninstall-data
 # Packages: built by dpkg-buildpackage (debhelper, dh-dkms) from a copy of
 # the tree's files that the packages need, then checked by lintian.
 DEB_DIR	:= build/deb
-DEB_SRC	:= $(MODULE_SRC) udev chrony debian
+DEB_SRC	:= $(MODULE_SRC) udev chrony debian Makefile tools/lib tools/vmclock LICENSES
 DEB_TOOLS := dpkg-dev debhelper dh-dkms lintian
 
 deb-prereq:

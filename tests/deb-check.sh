@@ -7,7 +7,9 @@
 # scripts call DKMS and clean up the chrony links, DKMS builds and installs
 # the packaged sources (into private trees, never the host's), depmod
 # prefers the installed module to a 7.x kernel's own, and `make install` /
-# `make uninstall` do what they say (into a DESTDIR). Needs the kernels of
+# `make uninstall` do what they say (into a DESTDIR); the user-space
+# packages hold what they should and a program builds against them with
+# pkg-config alone. Needs the kernels of
 # tests/vm/setup.sh. TAP, closing "N passed, N failed".
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -152,6 +154,52 @@ postrm_links() {
 		[ -f "$t/etc/chrony/conf.d/other.conf" ] || { (cd "$t" && find etc); return 1; }
 }
 check "postrm remove deletes the chrony links into the package, keeps foreign files" postrm_links
+
+# ------------------------------------------------------------ user space
+# libvmclock1, libvmclock-dev and vmclock: what each holds, and a program
+# built against the unpacked packages with pkg-config alone.
+ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+us_root=$WORK/userspace
+userspace_files() {	# package: its files, sorted, without docs
+	local d
+	d=$(ls "$ROOT"/build/deb/"$1"_*.deb 2>/dev/null | head -n1)
+	[ -n "$d" ] || { echo "no $1 package"; return 1; }
+	dpkg-deb -c "$d" | awk '$1 !~ /^d/ { sub(/^\.\//, "", $6); print $6 }' |
+		grep -v '^usr/share/doc/' | sort
+}
+userspace_lists() {
+	local got want
+	got=$(userspace_files libvmclock1) || { echo "$got"; return 1; }
+	want=$(printf '%s\n' "usr/lib/$ma/libvmclock.so.1" "usr/lib/$ma/libvmclock.so.1.0.0" | sort)
+	[ "$got" = "$want" ] || { echo "libvmclock1: got"; echo "$got"; return 1; }
+	got=$(userspace_files libvmclock-dev) || { echo "$got"; return 1; }
+	want=$( { printf '%s\n' usr/include/vmclock.h "usr/lib/$ma/libvmclock.so" \
+		"usr/lib/$ma/libvmclock.a" "usr/lib/$ma/pkgconfig/vmclock.pc"
+		(cd "$ROOT/tools/lib/vmclock" && ls man/*.3 2>/dev/null || ls *.3) |
+			sed 's|.*/||; s|^|usr/share/man/man3/|; s|$|.gz|'; } | sort)
+	[ "$got" = "$want" ] || { echo "libvmclock-dev: got"; echo "$got"; echo "want"; echo "$want"; return 1; }
+	got=$(userspace_files vmclock) || { echo "$got"; return 1; }
+	want=$(printf '%s\n' usr/bin/vmclock usr/share/man/man1/vmclock.1.gz)
+	[ "$got" = "$want" ] || { echo "vmclock: got"; echo "$got"; return 1; }
+}
+check "user-space packages: libvmclock1 (the soname), libvmclock-dev (header, .so, .a, .pc, man pages), vmclock (command, man page)" userspace_lists
+
+builds_with_pkg_config() {
+	local d
+	rm -rf "$us_root"; mkdir -p "$us_root"
+	for d in "$ROOT"/build/deb/libvmclock1_*.deb "$ROOT"/build/deb/libvmclock-dev_*.deb; do
+		dpkg-deb -x "$d" "$us_root" || return 1
+	done
+	printf '#include <vmclock.h>\nint main(void) { return vmclock_open(0, 0) ? 0 : 1; }\n' >"$WORK/use.c"
+	local flags
+	flags=$(PKG_CONFIG_SYSROOT_DIR=$us_root PKG_CONFIG_LIBDIR=$us_root/usr/lib/$ma/pkgconfig \
+		pkg-config --cflags --libs vmclock) || return 1
+	echo "pkg-config: $flags"
+	# shellcheck disable=SC2086
+	cc -o "$WORK/use" "$WORK/use.c" $flags || return 1
+	LD_LIBRARY_PATH=$us_root/usr/lib/$ma ldd "$WORK/use" | grep -q "$us_root/usr/lib/$ma/libvmclock.so.1"
+}
+check "a program builds against the unpacked libvmclock-dev with pkg-config alone and links libvmclock.so.1" builds_with_pkg_config
 
 # ------------------------------------------------------------ DKMS, depmod
 kernel_dir() { readlink -f "$CACHE/kernels/$1"; }
