@@ -27,25 +27,11 @@ OFF=0x1f000000
 MB=0x1f001000
 TRUE_OFF=-987654321	# the fake guest's TSC offset
 
-n=0 passed=0 failed=0
-ok() {	# ok DESC -- result of the last test command ($?)
-	local rc=$? desc=$1
-	n=$((n + 1))
-	if [ $rc -eq 0 ]; then
-		passed=$((passed + 1)); echo "ok $n - $desc"
-	else
-		failed=$((failed + 1)); echo "not ok $n - $desc"
-		[ -n "${why:-}" ] && echo "# $why"
-	fi
-	why=
-}
+# shellcheck source=../../tests/tap.sh
+. "$here/../../tests/tap.sh"
 vh() { "$VH" --file "$F" --offset $OFF "$@"; }
 # background processes run the binary itself (not a subshell) so kill reaches it
 field() { vh dump | sed -n "s/^$1=//p"; }
-is() {	# is DESC ACTUAL EXPECTED
-	why="got '$2', want '$3'"
-	[ "$2" = "$3" ]; ok "$1"
-}
 seq_now() { field seq_count; }
 # seq_count as stored, odd or not (dump waits for an even one)
 seq_raw() { od -An -tu4 -j $((OFF + 12)) -N4 "$F" | tr -d ' '; }

@@ -35,26 +35,11 @@ cleanup() {
 trap cleanup EXIT
 
 F=$tmp/page
-n=0 passed=0 failed=0
-why=
-ok() {	# ok DESC -- result of the last test command ($?)
-	local rc=$? desc=$1
-	n=$((n + 1))
-	if [ $rc -eq 0 ]; then
-		passed=$((passed + 1)); echo "ok $n - $desc"
-	else
-		failed=$((failed + 1)); echo "not ok $n - $desc"
-		[ -n "$why" ] && echo "# $why"
-	fi
-	why=
-}
+# shellcheck source=../../tests/tap.sh
+. "$here/../../tests/tap.sh"
 vh() { "$VH" --file "$F" --offset 0 "$@" >/dev/null; }
 new_page() { rm -f "$F"; truncate -s 4096 "$F"; vh init "$@"; }
 vc() { "$VC" --file "$F" "$@"; }
-is() {	# is DESC ACTUAL EXPECTED
-	why="got '$2', want '$3'"
-	[ "$2" = "$3" ]; ok "$1"
-}
 # json FILE EXPR: a Python expression over the JSON object j of FILE's first line
 json() { python3 -c 'import json,sys; j=json.loads(open(sys.argv[1]).readline()); print(eval(sys.argv[2]))' "$1" "$2" 2>&1; }
 
