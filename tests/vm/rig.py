@@ -296,6 +296,18 @@ def make_initramfs(kernel, boot, modules):
 
 
 # ------------------------------------------------------------------ one guest run
+def machine_args(ram):
+    """The x86 guest every rig boot runs: its RAM shared with the host."""
+    # Single-threaded TCG: with one host thread per vCPU, QEMU pushes
+    # the guest TSC offset forward whenever two threads read the host
+    # TSC out of order, so the guest-host offset the rig learns (and
+    # every page the host writes from it) drifts by up to milliseconds.
+    # One thread running both vCPUs in turn keeps it constant.
+    return ["-accel", "tcg,thread=single", "-cpu", "max", "-smp", "2", "-m", f"{RAM_MB}M",
+            "-object", f"memory-backend-file,id=ram,size={RAM_MB}M,mem-path={ram},share=on",
+            "-machine", "q35,memory-backend=ram"]
+
+
 class Guest:
     """A QEMU process with its shared RAM file, serial log and host server."""
 
@@ -318,15 +330,7 @@ class Guest:
                   f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
         if self.boot.cmdline:
             append.append(self.boot.cmdline)
-        # Single-threaded TCG: with one host thread per vCPU, QEMU pushes
-        # the guest TSC offset forward whenever two threads read the host
-        # TSC out of order, so the guest-host offset the rig learns (and
-        # every page the host writes from it) drifts by up to milliseconds.
-        # One thread running both vCPUs in turn keeps it constant.
-        cmd = ["qemu-system-x86_64", "-accel", "tcg,thread=single", "-cpu", "max", "-smp", "2",
-               "-m", f"{RAM_MB}M",
-               "-object", f"memory-backend-file,id=ram,size={RAM_MB}M,mem-path={self.ram},share=on",
-               "-machine", "q35,memory-backend=ram",
+        cmd = ["qemu-system-x86_64"] + machine_args(self.ram) + [
                "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", self.initrd,
                "-append", " ".join(append),
                "-display", "none", "-no-reboot", "-nodefaults",
@@ -383,16 +387,15 @@ class Guest:
         self.qemu.wait(timeout=30)
         if os.path.exists(self.monitor):
             os.unlink(self.monitor)
+        # The new QEMU runs the guest by itself once the state is loaded
+        # (-incoming without -S). No monitor command may follow: QEMU 10
+        # removes its own monitor socket's path about half a second after
+        # it starts from -incoming (seen while the process ran on), so a
+        # connection then fails with ENOENT or not, by timing.
         self.qemu = subprocess.Popen(self.qemu_cmd(incoming=f"exec:cat {state}"),
                                      stdin=subprocess.DEVNULL,
                                      stdout=open(os.path.join(self.workdir, "qemu2.out"), "w"),
                                      stderr=subprocess.STDOUT)
-        for _ in range(100):
-            if os.path.exists(self.monitor):
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)
-        self.hmp("cont")
 
     def stop(self):
         for p in (self.serve, self.qemu):

@@ -106,10 +106,7 @@ def run_phase(report, work, phase, kernel, root_img, t_img, aml):
               f"memmap=8K${gpa:#x}", f"apt.phase={phase}", "systemd.show_status=0",
               # A getty on the console would hang up the test's output.
               "systemd.mask=serial-getty@ttyS0.service"]
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
-           "-m", f"{rig.RAM_MB}M",
-           "-object", f"memory-backend-file,id=ram,size={rig.RAM_MB}M,mem-path={ram},share=on",
-           "-machine", "q35,memory-backend=ram",
+    cmd = ["qemu-system-x86_64"] + rig.machine_args(ram) + [
            "-kernel", vmlinuz, "-initrd", initrd, "-append", " ".join(append),
            "-drive", f"file={root_img},if=virtio,format=raw,cache=unsafe",
            "-drive", f"file={t_img},if=virtio,format=raw,readonly=on",
