@@ -12,14 +12,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 VH=${VMCLOCK_HOST:-$here/build/vmclock-host}
 RG=${RIG_GUEST:-$here/build/rig-guest}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=../../tests/scratch.sh
+. "$here/../../tests/scratch.sh"
 
 F=$tmp/guest-ram
 truncate -s 1G "$F"

@@ -25,14 +25,8 @@ if [ ! -x "$VH" ]; then
 		{ echo "Bail out! cannot build vmclock-host"; exit 1; }
 fi
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=../../tests/scratch.sh
+. "$here/../../tests/scratch.sh"
 
 F=$tmp/page
 # shellcheck source=../../tests/tap.sh
