@@ -16,7 +16,10 @@
  *	measured by two driver-free controls (getppid, a page read from
  *	/dev/zero) in the same run: a driver call may take the bound plus the
  *	slowest control call, no more (each slow call is listed).
- *	report-timing: timings are printed, not checked (the debug kernel).
+ *	report-timing: timings are printed, not checked: for a guest whose
+ *	clocks run on while it is not running (tests/vm/boots/stress.sh;
+ *	stress-timing.sh checks them in a guest whose clocks count its
+ *	instructions).
  *	The host restores the page at the end; the boot script then checks the
  *	PHC against the host.
  *
@@ -1106,8 +1109,7 @@ int main(int argc, char **argv)
 	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED)
 		tap_bail("mmap: %s", strerror(errno));
-	/* "fuzz SECONDS report-timing": a kernel whose own checks (KASAN,
-	 * lockdep, ...) make every call many times slower. */
+	/* "fuzz SECONDS report-timing": a guest that cannot time its calls. */
 	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "report-timing"))) &&
 	    !strcmp(argv[1], "fuzz")) {
 		why = vmc_unavailable_reason();

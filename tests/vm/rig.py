@@ -23,6 +23,11 @@ say how to boot it:
                                    tree (client programs and their libraries)
                                    into the guest's root
     # rig-cmdline: ...             extra kernel command line
+    # rig-icount: yes              one vCPU whose clocks count its executed
+                                   instructions (-icount shift=0): guest time
+                                   no longer includes the host's scheduling,
+                                   but the guest TSC is not the host's (no
+                                   calibration, no clock data for the host)
 
 The guest's own checks are TAP lines on the serial console; the host adds,
 per boot, that the guest finished in time and that its kernel log is free of
@@ -129,6 +134,7 @@ class Boot:
         self.cmdline = ""
         self.known = None
         self.userland = None
+        self.icount = False
         with open(path) as f:
             for line in f:
                 m = re.match(r"#\s*rig-([a-z-]+):\s*(.*?)\s*$", line)
@@ -155,6 +161,8 @@ class Boot:
                     self.cmdline = val
                 elif key == "userland":
                     self.userland = val
+                elif key == "icount":
+                    self.icount = val == "yes"
                 elif key == "known-differences":
                     with open(os.path.join(ROOT, val)) as kf:
                         self.known = [l.strip() for l in kf
@@ -296,14 +304,19 @@ def make_initramfs(kernel, boot, modules):
 
 
 # ------------------------------------------------------------------ one guest run
-def machine_args(ram):
+def machine_args(ram, icount=False):
     """The x86 guest every rig boot runs: its RAM shared with the host."""
     # Single-threaded TCG: with one host thread per vCPU, QEMU pushes
     # the guest TSC offset forward whenever two threads read the host
     # TSC out of order, so the guest-host offset the rig learns (and
     # every page the host writes from it) drifts by up to milliseconds.
     # One thread running both vCPUs in turn keeps it constant.
-    return ["-accel", "tcg,thread=single", "-cpu", "max", "-smp", "2", "-m", f"{RAM_MB}M",
+    cpus = ["-smp", "2"]
+    if icount:
+        # One vCPU: with two, QEMU's round robin lets one run up to
+        # 100 ms of virtual time while the other waits, in guest time.
+        cpus = ["-icount", "shift=0", "-smp", "1"]
+    return ["-accel", "tcg,thread=single", "-cpu", "max"] + cpus + ["-m", f"{RAM_MB}M",
             "-object", f"memory-backend-file,id=ram,size={RAM_MB}M,mem-path={ram},share=on",
             "-machine", "q35,memory-backend=ram"]
 
@@ -330,7 +343,7 @@ class Guest:
                   f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
         if self.boot.cmdline:
             append.append(self.boot.cmdline)
-        cmd = ["qemu-system-x86_64"] + machine_args(self.ram) + [
+        cmd = ["qemu-system-x86_64"] + machine_args(self.ram, self.boot.icount) + [
                "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", self.initrd,
                "-append", " ".join(append),
                "-display", "none", "-no-reboot", "-nodefaults",

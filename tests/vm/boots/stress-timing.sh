@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0
+# rig-kernels: 6.1 6.12 7
+# rig-module: ours
+# rig-acpi: default
+# rig-icount: yes
+# rig-timeout: 600
+#
+# The stress fuzz with its call timings checked: every driver path is held
+# to the documented reader bound (100 ms) plus the slowest driver-free
+# control call. In stress.sh the guest's time runs on while QEMU waits for
+# a host CPU and while single-threaded TCG runs the other vCPU (up to
+# 100 ms per turn), so no call can be timed there. Here the guest has one
+# vCPU whose clocks count its own instructions (-icount): a call is slow
+# only by what the guest itself executed or waited for. The guest TSC then
+# is not the host's plus a constant, so the host writes clock data that
+# only has to be well formed (the PHC's time is not compared here:
+# stress.sh does that).
+check "rig module loads" load_rig
+check "host writes a page without clock data" \
+	host init --counter invalid --gen-counter
+check "clocksource switched to tsc" wait_for 15 clocksource_is_tsc
+check "host writes clock data" host clock --counter-offset 0
+check "ptp_vmclock (${RIG_MODULE:-ours}) loads on $(uname -r)" load_driver
+check "/dev/vmclock0 appears" wait_for 5 test -c /dev/vmclock0
+export VMCLOCK_KO=/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko
+echo "# selftest vmclock_stress-fuzz"
+run_selftest vmclock_stress fuzz "${RIG_STRESS_FUZZ_S:-20}"
+echo "# selftest vmclock_stress-fuzz exit $?"
