@@ -43,4 +43,23 @@ for kernel in 5.10 6.1 6.12 7; do
 		result 0 "rig module builds for $kernel with $tag, no warning" "$WORK/$kernel/rig.log"
 	fi
 done
+# An architecture without 128-bit integers (Debian 12's 32-bit x86 headers)
+# is refused by the Kbuild file with its one message, before any compiling.
+refuses_i386() {
+	local w=$WORK/i386/vmclock
+	rm -rf "$w"; mkdir -p "$w"
+	(cd "$ROOT" && cp -r Kbuild drivers include "$w/")
+	if "$ROOT/tests/vm/kbuild.sh" i386 "$w" modules >"$w.log" 2>&1; then
+		echo "the build succeeded"
+		return 1
+	fi
+	cat "$w.log"
+	grep -q 'Kbuild:[0-9]*: \*\*\* ptp_vmclock needs 128-bit integer arithmetic.* (i386: CONFIG_ARCH_SUPPORTS_INT128 unset)' "$w.log" &&
+		! grep -q 'CC \[M\]' "$w.log"
+}
+if refuses_i386 >"$WORK/i386.out" 2>&1; then
+	result 1 "ptp_vmclock refuses i386 (no 128-bit integers) with one message, compiling nothing"
+else
+	result 0 "ptp_vmclock refuses i386 (no 128-bit integers) with one message, compiling nothing" "$WORK/i386.out"
+fi
 tap_close

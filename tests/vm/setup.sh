@@ -80,11 +80,14 @@ SECURITY=$(debian_mirror bookworm-security) || SECURITY=
 write_apt_conf bullseye "deb $MIRROR bullseye main" \
 	${SECURITY:+"deb $SECURITY bullseye-security main"}
 BULLSEYE_SUITE=bullseye${SECURITY:+-security}
+# "i386" = bookworm's 32-bit x86 packages, for one headers package.
+write_apt_conf i386 "deb [arch=i386] $MIRROR bookworm main"
 
 apt_opts() {	# name
 	local d=$APTDIR/$1
 	echo "-o Dir::Etc::SourceList=$d/sources.list -o Dir::State::Lists=$d/lists -o Dir::Cache=$d/cache"
 	[ "$1" != bpo ] && echo "-o Dir::Etc::SourceParts=/nonexistent"
+	[ "$1" = i386 ] && echo "-o APT::Architecture=i386 -o APT::Architectures::=i386"
 	echo "-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root"
 }
 
@@ -185,6 +188,35 @@ fetch_kernel() {
 	touch "$dest/.unpacked"
 }
 
+# Debian 12's headers for 32-bit x86 (the 686 flavour), only for the check
+# that the module refuses an architecture without 128-bit integers
+# (tests/kbuild-check.sh). No kernel to boot: the headers and their -common
+# tree, with the (amd64) build tools of the 6.1 kernel unpacked above.
+fetch_i386_headers() {
+	local kver dest p pkgs
+	# shellcheck disable=SC2046
+	kver=$(apt-cache $(apt_opts i386) depends linux-headers-686 |
+		sed -n 's/^ *Depends: linux-headers-\(.*-686\)$/\1/p' | head -n1)
+	[ -n "$kver" ] || die "no 686 kernel headers found in bookworm"
+	dest=$KDIR/$kver
+	ln -sfn "$kver" "$KDIR/i386"
+	[ -e "$dest/.unpacked" ] && return 0
+	pkgs="linux-headers-$kver linux-headers-${kver%-686}-common"
+	for p in $pkgs; do
+		ls "$DEBS/${p}_"*.deb >/dev/null 2>&1 && continue
+		log "downloading $p"
+		# shellcheck disable=SC2046
+		(cd "$DEBS" && apt-get $(apt_opts i386) -q download "$p" >/dev/null)
+	done
+	rm -rf "$dest"; mkdir -p "$dest/usr/lib"
+	for p in $pkgs; do
+		dpkg-deb -x "$(ls "$DEBS/${p}_"*.deb | tail -n1)" "$dest"
+	done
+	ln -s "$(readlink -f "$KDIR/6.1")/usr/lib/linux-kbuild-6.1" "$dest/usr/lib/"
+	sed -i "s#/usr/src/#$dest/usr/src/#g" "$dest/usr/src/linux-headers-$kver/Makefile"
+	touch "$dest/.unpacked"
+}
+
 # Linux 7.x headers come with build tools linked against a newer glibc and
 # want the compiler the kernel was built with (gcc-16): modules for it are
 # built in a minimal sid chroot (tests/vm/kbuild.sh enters it). Debian 11's
@@ -256,6 +288,8 @@ make_build_root sid "$SID_PKGS"
 make_build_root bullseye "$BULLSEYE_PKGS"
 fetch_kernel 5.10 bullseye "$BULLSEYE_SUITE"
 fetch_kernel 6.1 bpo bookworm
+apt_update i386
+fetch_i386_headers
 fetch_kernel 6.12 bpo bookworm-backports
 fetch_kernel 7 sid sid
 make_apt_root "$(basename "$(readlink -f "$KDIR/6.1")")"
