@@ -646,7 +646,7 @@ def debug_kernel(report):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("boots", nargs="*", help="boot names (default: all in tests/vm/boots)")
-    ap.add_argument("--kernels", help="comma-separated kernels to limit to (6.1,6.12,7,debug)")
+    ap.add_argument("--kernels", help="comma-separated kernels to limit to (5.10,6.1,6.12,7,debug)")
     ap.add_argument("--keep", action="store_true", help="keep each guest's work dir")
     ap.add_argument("--list", action="store_true", help="list boots and exit")
     ap.add_argument("--show", action="store_true",
