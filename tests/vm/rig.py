@@ -242,7 +242,7 @@ def module_deps(kernel, kos):
     5.10 builds as modules where later kernels have them built in), in an
     order insmod can load them, decompressed: (name, path) pairs."""
     kver = kernel_version(kernel)
-    mdir = os.path.join(CACHE, "kernels", kver, "lib", "modules", kver)
+    mdir = os.path.join(CACHE, "kernels", kernel, "lib", "modules", kver)
     deps = {}
     with open(os.path.join(mdir, "modules.dep")) as f:
         for line in f:
