@@ -98,7 +98,7 @@ setup:
 	bash tests/vm/setup.sh
 
 demo: setup
-	python3 tests/vm/rig.py --show demo
+	python3 tests/vm/rig.py --show --kernels 6.1 demo
 
 check: setup
 	bash tests/run-all.sh

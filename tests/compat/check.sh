@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$COMPAT_H" "$tmp/compat.h"
 # shellcheck source=tests/tap.sh
 . "$ROOT/tests/tap.sh"
-for v in 6.1 6.3 6.5 6.6 6.7 6.9 6.12 7.0; do
+for v in 5.10 6.1 6.3 6.5 6.6 6.7 6.9 6.12 7.0; do
 	major=${v%.*} minor=${v#*.}
 	code=$(( (major << 16) + (minor << 8) ))
 	name="compat.h: the driver's ACPI notify, mmap and u128 calls compile against $v's API"

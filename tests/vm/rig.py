@@ -241,7 +241,53 @@ def intree_module(kernel):
         return None
     out = os.path.join(BUILD, "intree", kver, "ptp_vmclock.ko")
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    src = found[0]
+    decompress_module(found[0], out)
+    return out
+
+
+def module_deps(kernel, kos):
+    """The kernel's own modules that KOS need (e.g. ptp and pps_core, which
+    5.10 builds as modules where later kernels have them built in), in an
+    order insmod can load them, decompressed: (name, path) pairs."""
+    kver = kernel_version(kernel)
+    mdir = os.path.join(CACHE, "kernels", kernel, "lib", "modules", kver)
+    deps = {}
+    with open(os.path.join(mdir, "modules.dep")) as f:
+        for line in f:
+            mod, _, needs = line.partition(":")
+            deps[ko_name(mod)] = (mod, [ko_name(n) for n in needs.split()])
+    order = []
+
+    def want(name):
+        if name in order:
+            return
+        if name not in deps:
+            raise RuntimeError(f"{kver}: no module {name} in modules.dep")
+        for need in reversed(deps[name][1]):
+            want(need)
+        order.append(name)
+
+    for ko in kos:
+        needs = subprocess.run(["modinfo", "-F", "depends", ko], check=True,
+                               capture_output=True, text=True).stdout.strip()
+        for name in filter(None, needs.replace("-", "_").split(",")):
+            want(name)
+    out = []
+    for name in order:
+        src = os.path.join(mdir, deps[name][0])
+        dst = os.path.join(BUILD, "deps", kver, name + ".ko")
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        decompress_module(src, dst)
+        out.append((name, dst))
+    return out
+
+
+def ko_name(path):
+    """A module's name from its file name (modules.dep, modinfo style)."""
+    return re.sub(r"\.ko(\.(xz|zst|gz))?$", "", os.path.basename(path)).replace("-", "_")
+
+
+def decompress_module(src, out):
     if src.endswith(".xz"):
         with open(out, "wb") as f:
             run(["xz", "-dc", src], stdout=f)
@@ -249,7 +295,6 @@ def intree_module(kernel):
         run(["zstd", "-q", "-f", "-d", src, "-o", out])
     else:
         shutil.copy2(src, out)
-    return out
 
 
 def userland(name):
@@ -288,6 +333,13 @@ def make_initramfs(kernel, boot, modules):
                 dst = os.path.join(tree, "rig", "modules")
             os.makedirs(dst, exist_ok=True)
             shutil.copy2(path, dst)
+        # The kernel's modules these need, loaded in this order (lib.sh).
+        deps = module_deps(kernel, list(modules.values()))
+        os.makedirs(os.path.join(tree, "rig", "modules", "deps"))
+        with open(os.path.join(tree, "rig", "modules", "deps", "order"), "w") as f:
+            for name, path in deps:
+                shutil.copy2(path, os.path.join(tree, "rig", "modules", "deps"))
+                f.write(name + "\n")
         if boot.userland:
             shutil.copytree(userland(boot.userland), tree, symlinks=True, dirs_exist_ok=True)
         os.chmod(os.path.join(tree, "init"), 0o755)
@@ -607,7 +659,7 @@ def debug_kernel(report):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("boots", nargs="*", help="boot names (default: all in tests/vm/boots)")
-    ap.add_argument("--kernels", help="comma-separated kernels to limit to (6.1,6.12,7,debug)")
+    ap.add_argument("--kernels", help="comma-separated kernels to limit to (5.10,6.1,6.12,7,debug)")
     ap.add_argument("--keep", action="store_true", help="keep each guest's work dir")
     ap.add_argument("--list", action="store_true", help="list boots and exit")
     ap.add_argument("--show", action="store_true",

@@ -27,12 +27,13 @@ die() { log "error: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (installs packages)"
 
 # ---------------------------------------------------------------- mirror
-# The URI of the machine's own Debian archive entry (the one serving bookworm).
+# The URI of the machine's own Debian archive entry serving SUITE (bookworm
+# by default; bookworm-security finds the security archive).
 debian_mirror() {
-	local f uri
+	local f uri suite=${1:-bookworm}
 	for f in /etc/apt/sources.list.d/*.sources; do
 		[ -e "$f" ] || continue
-		uri=$(awk 'BEGIN{RS=""} /Suites:[^\n]*bookworm([ \n]|$)/ {
+		uri=$(awk -v want="$suite" 'BEGIN{RS=""} $0 ~ "Suites:[^\n]*[ \t]" want "([ \n]|$)" {
 			if (match($0, /URIs:[ \t]*[^ \t\n]+/)) {
 				s = substr($0, RSTART, RLENGTH); sub(/URIs:[ \t]*/, "", s); print s; exit
 			}}' "$f")
@@ -40,7 +41,7 @@ debian_mirror() {
 	done
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
 		[ -e "$f" ] || continue
-		uri=$(awk '$1=="deb" && $0 ~ / bookworm / { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f")
+		uri=$(awk -v want="$suite" '$1=="deb" && $0 ~ " " want " " { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f")
 		[ -n "$uri" ] && { echo "$uri"; return; }
 	done
 	return 1
@@ -65,7 +66,9 @@ exec 9>"$CACHE/.setup.lock"
 flock 9
 
 # apt configurations: "bpo" = the machine's sources + bookworm-backports (for
-# installs and the 6.12 kernel); "sid" = sid only (downloads, never installs).
+# installs and the 6.12 kernel); "sid" = sid only, "bullseye" = Debian 11
+# and, when the machine has a security archive, bullseye-security, whose
+# 5.10 is the newest (both for downloads only, never installs).
 write_apt_conf() {
 	local name=$1; shift
 	mkdir -p "$APTDIR/$name/lists/partial" "$APTDIR/$name/cache/archives/partial"
@@ -73,11 +76,18 @@ write_apt_conf() {
 }
 write_apt_conf bpo "deb $MIRROR bookworm-backports main"
 write_apt_conf sid "deb $MIRROR sid main"
+SECURITY=$(debian_mirror bookworm-security) || SECURITY=
+write_apt_conf bullseye "deb $MIRROR bullseye main" \
+	${SECURITY:+"deb $SECURITY bullseye-security main"}
+BULLSEYE_SUITE=bullseye${SECURITY:+-security}
+# "i386" = bookworm's 32-bit x86 packages, for one headers package.
+write_apt_conf i386 "deb [arch=i386] $MIRROR bookworm main"
 
 apt_opts() {	# name
 	local d=$APTDIR/$1
 	echo "-o Dir::Etc::SourceList=$d/sources.list -o Dir::State::Lists=$d/lists -o Dir::Cache=$d/cache"
-	[ "$1" = sid ] && echo "-o Dir::Etc::SourceParts=/nonexistent"
+	[ "$1" != bpo ] && echo "-o Dir::Etc::SourceParts=/nonexistent"
+	[ "$1" = i386 ] && echo "-o APT::Architecture=i386 -o APT::Architectures::=i386"
 	echo "-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root"
 }
 
@@ -178,24 +188,56 @@ fetch_kernel() {
 	touch "$dest/.unpacked"
 }
 
+# Debian 12's headers for 32-bit x86 (the 686 flavour), only for the check
+# that the module refuses an architecture without 128-bit integers
+# (tests/kbuild-check.sh). No kernel to boot: the headers and their -common
+# tree, with the (amd64) build tools of the 6.1 kernel unpacked above.
+fetch_i386_headers() {
+	local kver dest p pkgs
+	# shellcheck disable=SC2046
+	kver=$(apt-cache $(apt_opts i386) depends linux-headers-686 |
+		sed -n 's/^ *Depends: linux-headers-\(.*-686\)$/\1/p' | head -n1)
+	[ -n "$kver" ] || die "no 686 kernel headers found in bookworm"
+	dest=$KDIR/$kver
+	ln -sfn "$kver" "$KDIR/i386"
+	[ -e "$dest/.unpacked" ] && return 0
+	pkgs="linux-headers-$kver linux-headers-${kver%-686}-common"
+	for p in $pkgs; do
+		ls "$DEBS/${p}_"*.deb >/dev/null 2>&1 && continue
+		log "downloading $p"
+		# shellcheck disable=SC2046
+		(cd "$DEBS" && apt-get $(apt_opts i386) -q download "$p" >/dev/null)
+	done
+	rm -rf "$dest"; mkdir -p "$dest/usr/lib"
+	for p in $pkgs; do
+		dpkg-deb -x "$(ls "$DEBS/${p}_"*.deb | tail -n1)" "$dest"
+	done
+	ln -s "$(readlink -f "$KDIR/6.1")/usr/lib/linux-kbuild-6.1" "$dest/usr/lib/"
+	sed -i "s#/usr/src/#$dest/usr/src/#g" "$dest/usr/src/linux-headers-$kver/Makefile"
+	touch "$dest/.unpacked"
+}
+
 # Linux 7.x headers come with build tools linked against a newer glibc and
 # want the compiler the kernel was built with (gcc-16): modules for it are
-# built in a minimal sid chroot (tests/vm/kbuild.sh enters it).
+# built in a minimal sid chroot (tests/vm/kbuild.sh enters it). Debian 11's
+# 5.10 likewise gets a bullseye chroot with its gcc-10 (and the sparse and
+# pahole of its time, which understand that kernel).
 SID_PKGS=make,gcc-16,libc6-dev,libelf1t64,libssl3t64,pahole,kmod,bc
-make_sid_root() {
+BULLSEYE_PKGS=make,gcc-10,libc6-dev,libelf1,libssl1.1,dwarves,kmod,bc,sparse
+make_build_root() {	# suite packages
 	# Keyed by the package list: a changed list builds a new chroot.
-	local key root
-	key=$(printf '%s' "$SID_PKGS" | sha256sum | cut -c1-12)
-	root=$CACHE/sid-root-$key
+	local suite=$1 pkgs=$2 key root
+	key=$(printf '%s' "$pkgs" | sha256sum | cut -c1-12)
+	root=$CACHE/$suite-root-$key
 	if [ ! -e "$root/.ready" ]; then
-		log "creating the sid build chroot (once)"
+		log "creating the $suite build chroot (once)"
 		rm -rf "$root"
-		debootstrap --variant=minbase --include="$SID_PKGS" \
-			sid "$root" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
-			die "debootstrap failed, see $CACHE/debootstrap.log"
+		debootstrap --variant=minbase --include="$pkgs" \
+			"$suite" "$root" "$MIRROR" >"$CACHE/debootstrap-$suite.log" 2>&1 ||
+			die "debootstrap failed, see $CACHE/debootstrap-$suite.log"
 		touch "$root/.ready"
 	fi
-	ln -sfn "sid-root-$key" "$CACHE/sid-root"
+	ln -sfn "$suite-root-$key" "$CACHE/$suite-root"
 }
 
 # A Debian 12 system for the package test (tests/vm/apt/): systemd, DKMS,
@@ -241,8 +283,13 @@ make_apt_root() {	# kver of the 6.1 guest kernel
 
 apt_update bpo
 apt_update sid
-make_sid_root
+apt_update bullseye
+make_build_root sid "$SID_PKGS"
+make_build_root bullseye "$BULLSEYE_PKGS"
+fetch_kernel 5.10 bullseye "$BULLSEYE_SUITE"
 fetch_kernel 6.1 bpo bookworm
+apt_update i386
+fetch_i386_headers
 fetch_kernel 6.12 bpo bookworm-backports
 fetch_kernel 7 sid sid
 make_apt_root "$(basename "$(readlink -f "$KDIR/6.1")")"

@@ -2,8 +2,9 @@
 /*
  * ptp_vmclock: every difference between the kernel API the driver is
  * written against (Linux 7.x) and the older kernels it also builds for
- * (6.1 and later). Each shim is small and named after what it papers over,
- * so that the rest of the driver reads like current upstream code.
+ * (5.10 and later). Each shim is small and named after what it papers over,
+ * so that the rest of the driver reads like current upstream code. Every
+ * other call of the driver builds and links unchanged against 5.10.
  */
 #ifndef _PTP_VMCLOCK_COMPAT_H
 #define _PTP_VMCLOCK_COMPAT_H

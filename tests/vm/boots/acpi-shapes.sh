@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# rig-kernels: 6.1
+# rig-kernels: 5.10 6.1
 # rig-module: ours
 # rig-acpi: FC_SHAPE CID_ONLY CRS_DWORD CRS_FIXED32 CRS_MEM24+FC_SHAPE CRS_TWO CRS_IO
 # rig-timeout: 180

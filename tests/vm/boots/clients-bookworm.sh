@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# rig-kernels: 6.1
+# rig-kernels: 5.10 6.1
 # rig-module: ours
 # rig-acpi: default
 # rig-serve: --steady
@@ -7,10 +7,10 @@
 # rig-timeout: 420
 #
 # Debian 12's own clients (chrony 4.3, linuxptp 3.1.1, testptp of 6.1) on
-# Debian 12's kernel: testptp and phc_ctl read every path, phc2sys and
-# chronyd lock to the PHC, and a simulated live migration shows what each
-# does (phc2sys 3.1.1 exits on the EBUSY of the unreliable window, as
-# expected of that version). Body: tests/vm/clients/clients.sh.
+# Debian 12's kernel and Debian 11's 5.10: testptp and phc_ctl read every
+# path, phc2sys and chronyd lock to the PHC, and a simulated live
+# migration shows what each does (phc2sys 3.1.1 exits on the EBUSY of the
+# unreliable window, as expected of that version). Body: tests/vm/clients/clients.sh.
 . /usr/share/vmclock-clients/clients.sh
 
 clients_up

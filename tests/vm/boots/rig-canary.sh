@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# rig-kernels: 6.1
+# rig-kernels: 5.10 6.1
 # rig-module: none
 # rig-expect: kernel-warning
 # rig-timeout: 120

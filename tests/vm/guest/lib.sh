@@ -22,7 +22,15 @@ load_rig() {
 }
 load_driver() {
 	echo "RIG-MODULE-LOADING ${RIG_MODULE:-ours}"
-	insmod "/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko" "$@"
+	load_deps && insmod "/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko" "$@"
+}
+# The kernel's own modules the driver needs where the kernel has them as
+# modules, not built in (5.10: ptp, pps_core), in the order the host wrote.
+load_deps() {
+	local m
+	while read -r m; do
+		[ -d "/sys/module/$m" ] || insmod "/rig/modules/deps/$m.ko" || return 1
+	done < /rig/modules/deps/order
 }
 unload_driver() { rmmod ptp_vmclock; }
 
