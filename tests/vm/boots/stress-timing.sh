@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# rig-kernels: 6.1 6.12 7
+# rig-kernels: 5.10 6.1 6.12 7
 # rig-module: ours
 # rig-acpi: default
 # rig-icount: yes
