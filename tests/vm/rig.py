@@ -44,6 +44,8 @@ import sys
 import tempfile
 import time
 
+import arm64
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Machine-wide, so that a fresh clone reuses what an earlier run fetched.
 CACHE = os.environ.get("VMCLOCK_CACHE", "/var/cache/vmclock")
@@ -261,25 +263,40 @@ def userland(name):
     return out[-1]
 
 
+def guest_programs(kernel):
+    """busybox, the vmclock command, and the other static programs the
+    guest runs, built for the kernel's architecture."""
+    if arm64.is_arm64(kernel):
+        out = arm64.build_guest_parts(ROOT, BUILD)
+        guest, vmclock = os.path.join(out, "guest"), os.path.join(out, "vmclock")
+        lib, tests = os.path.join(out, "lib"), os.path.join(out, "selftests")
+        busybox = os.path.join(CACHE, "busybox-arm64", "bin", "busybox")
+    else:
+        guest, vmclock = os.path.join(VM, "guest"), os.path.join(ROOT, "tools", "vmclock", "build")
+        lib = os.path.join(ROOT, "tools", "lib", "vmclock", "build")
+        tests = os.path.join(ROOT, "selftests", "vmclock", "build")
+        busybox = "/bin/busybox"
+    progs = [os.path.join(guest, p) for p in ("rig-echo", "rig-host", "uevent-listen", "ptp-show")]
+    progs.append(os.path.join(lib, "vmclock-libcheck"))
+    progs += [p for p in glob.glob(os.path.join(tests, "*"))
+              if os.access(p, os.X_OK) and not p.endswith(".o")]
+    return busybox, os.path.join(vmclock, "vmclock-static"), progs
+
+
 def make_initramfs(kernel, boot, modules):
     """One cpio per (kernel, boot): busybox, helpers, tests, modules, script."""
     kver = kernel_version(kernel)
+    busybox, vmclock, progs = guest_programs(kernel)
     tree = tempfile.mkdtemp(prefix="rig-initrd-")
     try:
         for d in ("bin", "sbin", "proc", "sys", "dev", "tmp", "rig/bin", "rig/modules"):
             os.makedirs(os.path.join(tree, d), exist_ok=True)
-        shutil.copy2("/bin/busybox", os.path.join(tree, "bin", "busybox"))
+        shutil.copy2(busybox, os.path.join(tree, "bin", "busybox"))
         os.symlink("busybox", os.path.join(tree, "bin", "sh"))
         shutil.copy2(os.path.join(VM, "guest", "init.sh"), os.path.join(tree, "init"))
         shutil.copy2(os.path.join(VM, "guest", "lib.sh"), os.path.join(tree, "rig", "lib.sh"))
         shutil.copy2(boot.path, os.path.join(tree, "rig", "boot.sh"))
-        progs = [os.path.join(VM, "guest", p)
-                 for p in ("rig-echo", "rig-host", "uevent-listen", "ptp-show")]
-        shutil.copy2(os.path.join(ROOT, "tools", "vmclock", "build", "vmclock-static"),
-                     os.path.join(tree, "rig", "bin", "vmclock"))
-        progs.append(os.path.join(ROOT, "tools", "lib", "vmclock", "build", "vmclock-libcheck"))
-        progs += [p for p in glob.glob(os.path.join(ROOT, "selftests", "vmclock", "build", "*"))
-                  if os.access(p, os.X_OK) and not p.endswith(".o")]
+        shutil.copy2(vmclock, os.path.join(tree, "rig", "bin", "vmclock"))
         for p in progs:
             shutil.copy2(p, os.path.join(tree, "rig", "bin"))
         for sub, path in modules.items():
@@ -327,6 +344,10 @@ class Guest:
     def __init__(self, kernel, boot, acpi, initrd, aml, workdir):
         self.kernel, self.boot, self.initrd, self.aml = kernel, boot, initrd, aml
         self.acpi, self.gpa = acpi, page_gpa(acpi)
+        # The page's place in the RAM file (virt's RAM starts at 1 GiB).
+        self.offset = self.gpa
+        if arm64.is_arm64(kernel):
+            self.offset, self.gpa = self.gpa, arm64.RAM_BASE + self.gpa
         self.workdir = workdir
         self.ram = os.path.join(workdir, "ram")
         self.log = os.path.join(workdir, "serial.log")
@@ -336,6 +357,8 @@ class Guest:
         self.actions = []   # (host action the guest asked for, outcome)
 
     def qemu_cmd(self, incoming=None):
+        if arm64.is_arm64(self.kernel):
+            return self.qemu_cmd_arm64(incoming)
         kdir = os.path.join(CACHE, "kernels", self.kernel)
         gpa = self.gpa
         append = [f"rig.acpi={self.acpi}", "console=ttyS0", "loglevel=4", "panic=-1", "tsc=reliable",
@@ -357,6 +380,28 @@ class Guest:
             cmd += ["-incoming", incoming]
         return cmd
 
+    def qemu_cmd_arm64(self, incoming=None, dtb=None):
+        """The arm64 guest: its device tree describes the page (no ACPI)."""
+        kdir = os.path.join(CACHE, "kernels", self.kernel)
+        append = [f"rig.acpi={self.acpi}", "console=ttyAMA0", "loglevel=4", "panic=-1",
+                  f"rig.mailbox={self.gpa + 0x1000:#x}",
+                  f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
+        if self.boot.cmdline:
+            append.append(self.boot.cmdline)
+        cmd = ["qemu-system-aarch64"] + arm64.machine_args(self.ram, RAM_MB) + [
+               "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", self.initrd,
+               "-append", " ".join(append),
+               "-display", "none", "-no-reboot", "-nodefaults",
+               "-chardev", f"file,id=ser,path={self.log},append=on", "-serial", "chardev:ser",
+               "-monitor", f"unix:{self.monitor},server=on,wait=off"]
+        if dtb is None:
+            # The page and the rig's mailbox after it, as memmap=8K on x86.
+            dtb = arm64.make_dtb(cmd, self.workdir, self.gpa, 0x2000)
+        cmd += ["-dtb", dtb]
+        if incoming:
+            cmd += ["-incoming", incoming]
+        return cmd
+
     def start(self):
         with open(self.ram, "wb") as f:
             f.truncate(RAM_MB << 20)
@@ -364,7 +409,7 @@ class Guest:
                                      stdout=open(os.path.join(self.workdir, "qemu.out"), "w"),
                                      stderr=subprocess.STDOUT)
         host = os.path.join(ROOT, "tools", "vmclock-host", "build", "vmclock-host")
-        args = [host, "--file", self.ram, "--offset", hex(self.gpa), "serve"]
+        args = [host, "--file", self.ram, "--offset", hex(self.offset), "serve"]
         args += self.boot.serve.split()
         self.serve = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                       stdout=open(os.path.join(self.workdir, "serve.log"), "w"),
@@ -517,7 +562,7 @@ def show_guest(text):
 
 def run_boot(report, kernel, boot, acpi, initrd, keep, show=False):
     label = f"{boot.name}@{kernel}" if len(boot.acpi) == 1 else f"{boot.name}[{acpi}]@{kernel}"
-    aml = None if acpi == "none" else build_acpi(acpi)
+    aml = None if acpi == "none" or arm64.is_arm64(kernel) else build_acpi(acpi)
     for attempt in (1, 2):
         workdir = tempfile.mkdtemp(prefix="rig-", dir="/dev/shm")
         guest = Guest(kernel, boot, acpi, initrd, aml, workdir)

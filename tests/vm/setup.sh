@@ -203,6 +203,20 @@ fetch_kernel() {
 	touch "$dest/.unpacked"
 }
 
+# The arm64 guests' busybox: Debian 12's static build, unpacked (the
+# host's own busybox-static serves the x86 guests).
+fetch_arm64_busybox() {
+	local dest=$CACHE/busybox-arm64
+	[ -x "$dest/bin/busybox" ] && return 0
+	if [ -z "$(kernel_deb busybox-static arm64)" ]; then
+		log "downloading busybox-static (arm64)"
+		# shellcheck disable=SC2046
+		(cd "$DEBS" && apt-get $(apt_opts bpo-arm64) -q download busybox-static:arm64 >/dev/null)
+	fi
+	rm -rf "$dest"
+	dpkg-deb -x "$(kernel_deb busybox-static arm64)" "$dest"
+}
+
 # Linux 7.x headers come with build tools linked against a newer glibc and
 # want the compiler the kernel was built with (gcc-16): modules for it are
 # built in a minimal sid chroot (tests/vm/kbuild.sh enters it).
@@ -271,9 +285,10 @@ fetch_kernel 6.1 bpo bookworm
 fetch_kernel 6.12 bpo bookworm-backports
 fetch_kernel 7 sid sid
 apt_update bpo-arm64
+fetch_arm64_busybox
 apt_update sid-arm64
 fetch_kernel 6.1 bpo-arm64 bookworm arm64
 fetch_kernel 6.12 bpo-arm64 bookworm-backports arm64
 fetch_kernel 7 sid-arm64 sid arm64
 make_apt_root "$(basename "$(readlink -f "$KDIR/6.1")")"
-log "kernels ready: $(cd "$KDIR" && ls -d [0-9]*-amd64 [0-9]*-arm64 | tr '\n' ' ')"
+log "kernels ready: $(find "$KDIR" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*-a[mr]*64' -printf '%f ')"

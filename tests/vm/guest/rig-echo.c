@@ -19,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
 #include <x86intrin.h>
+#endif
 
 #include "rig_request.h"
 
@@ -70,12 +72,22 @@ static void store(volatile unsigned char *page, unsigned int off, uint64_t v)
 	__atomic_store_n((volatile uint64_t *)(page + off), v, __ATOMIC_RELEASE);
 }
 
-/* rdtsc is not ordered after the load that saw the ping: lfence first. */
+/*
+ * The CPU counter the page describes. rdtsc is not ordered after the load
+ * that saw the ping: lfence first; on arm64 isb keeps the read of the
+ * virtual counter (CNTVCT_EL0) from being taken early.
+ */
 static int read_tsc(void *unused, uint64_t *v)
 {
 	(void)unused;
+#if defined(__x86_64__)
 	_mm_lfence();
 	*v = __rdtsc();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("isb; mrs %0, cntvct_el0" : "=r"(*v) :: "memory");
+#else
+#error "rig-echo: no CPU counter read for this architecture"
+#endif
 	return 0;
 }
 

@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The rig's arm64 guests: qemu-system-aarch64's `virt` machine under TCG,
+booted with QEMU's own device tree plus a VMClock node (compatible
+"amazon,vmclock", Documentation/devicetree/amazon,vmclock.yaml) whose page
+sits in guest RAM, in the shared backing file, kept from the kernel by a
+no-map reserved-memory node. Kernels of the cache named NAME-arm64."""
+import os
+import subprocess
+
+# virt puts RAM at 1 GiB: guest-physical = RAM_BASE + offset in the file.
+RAM_BASE = 0x40000000
+CROSS = "aarch64-linux-gnu-"
+
+
+def is_arm64(kernel):
+    return kernel.endswith("-arm64")
+
+
+def build_guest_parts(root, build):
+    """The guest's static programs, cross-built into build/vm/arm64/."""
+    out = os.path.join(build, "arm64")
+    cc = [f"CC={CROSS}gcc", f"AR={CROSS}ar"]
+    lib = os.path.join(out, "lib")
+
+    def make(sub, *args):
+        subprocess.run(["make", "-s", "-C", os.path.join(root, sub)] + cc + list(args),
+                       check=True)
+
+    make("tests/vm/guest", f"OUT={out}/guest", "all")
+    make("tools/vmclock", f"BUILD={out}/vmclock", f"LIBBUILD={lib}", "static")
+    make("tools/lib/vmclock", f"BUILD={lib}", f"{lib}/vmclock-libcheck")
+    make("selftests/vmclock", f"OUT={out}/selftests", "all")
+    return out
+
+
+def machine_args(ram, ram_mb):
+    """Two vCPUs on one host thread (single-threaded TCG, as on x86: the
+    guest counter keeps one relation to the host's clock)."""
+    return ["-accel", "tcg,thread=single", "-cpu", "cortex-a72", "-smp", "2",
+            "-m", f"{ram_mb}M",
+            "-object", f"memory-backend-file,id=ram,size={ram_mb}M,mem-path={ram},share=on",
+            "-machine", "virt,memory-backend=ram"]
+
+
+def vmclock_nodes(gpa, reserve):
+    """Device-tree source added to QEMU's tree: the page (and the rig's
+    mailbox page after it, RESERVE bytes in all) kept out of the kernel's
+    memory, and the VMClock node naming the page."""
+    return f"""
+/ {{
+	reserved-memory {{
+		#address-cells = <2>;
+		#size-cells = <2>;
+		ranges;
+
+		vmclock-page@{gpa:x} {{
+			reg = <0x0 {gpa:#x} 0x0 {reserve:#x}>;
+			no-map;
+		}};
+	}};
+
+	ptp@{gpa:x} {{
+		compatible = "amazon,vmclock";
+		reg = <0x0 {gpa:#x} 0x0 0x1000>;
+	}};
+}};
+"""
+
+
+def make_dtb(qemu_cmd, workdir, gpa, reserve):
+    """QEMU's tree for exactly this machine (dumpdtb with the same
+    arguments), with the VMClock nodes, compiled by dtc."""
+    base = os.path.join(workdir, "virt.dtb")
+    cmd = list(qemu_cmd)
+    i = cmd.index("-machine") + 1
+    cmd[i] += f",dumpdtb={base}"
+    subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE)
+    dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", base], check=True,
+                         capture_output=True, text=True).stdout
+    src = os.path.join(workdir, "guest.dts")
+    with open(src, "w") as f:
+        f.write(dts + vmclock_nodes(gpa, reserve))
+    out = os.path.join(workdir, "guest.dtb")
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out, src], check=True)
+    return out
