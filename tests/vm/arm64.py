@@ -42,6 +42,17 @@ def machine_args(ram, ram_mb):
             "-machine", "virt,memory-backend=ram"]
 
 
+def vmclock_node(gpa):
+    """The VMClock node of Documentation/devicetree/amazon,vmclock.yaml,
+    for a parent with two address and two size cells."""
+    return f"""
+	ptp@{gpa:x} {{
+		compatible = "amazon,vmclock";
+		reg = <0x0 {gpa:#x} 0x0 0x1000>;
+	}};
+"""
+
+
 def vmclock_nodes(gpa, reserve):
     """Device-tree source added to QEMU's tree: the page (and the rig's
     mailbox page after it, RESERVE bytes in all) kept out of the kernel's
@@ -58,12 +69,7 @@ def vmclock_nodes(gpa, reserve):
 			no-map;
 		}};
 	}};
-
-	ptp@{gpa:x} {{
-		compatible = "amazon,vmclock";
-		reg = <0x0 {gpa:#x} 0x0 0x1000>;
-	}};
-}};
+{vmclock_node(gpa)}}};
 """
 
 
