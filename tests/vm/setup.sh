@@ -219,8 +219,9 @@ fetch_arm64_busybox() {
 
 # Linux 7.x headers come with build tools linked against a newer glibc and
 # want the compiler the kernel was built with (gcc-16): modules for it are
-# built in a minimal sid chroot (tests/vm/kbuild.sh enters it).
-SID_PKGS=make,gcc-16,libc6-dev,libelf1t64,libssl3t64,pahole,kmod,bc
+# built in a minimal sid chroot (tests/vm/kbuild.sh enters it), with the
+# same gcc as a cross compiler for the arm64 ones.
+SID_PKGS=make,gcc-16,gcc-16-aarch64-linux-gnu,libc6-dev,libelf1t64,libssl3t64,pahole,kmod,bc
 make_sid_root() {
 	# Keyed by the package list: a changed list builds a new chroot.
 	local key root
