@@ -71,24 +71,30 @@ unit_matches_reg example 1
 ok "the example's unit address is its reg address"
 
 # The rig's node (reserved-memory part aside: not the binding's), at the
-# page the arm64 guests get.
-node=$(cd "$ROOT/tests/vm" && python3 -c 'import arm64; print(arm64.vmclock_node(0x5f000000))')
-wrap 2 "$node" >"$WORK/rig.dts"
-if dtc_clean rig "$WORK/rig.dts"; then
-	result 1 "the rig's vmclock node compiles with dtc, no warning"
-else
-	result 0 "the rig's vmclock node compiles with dtc, no warning" "$WORK/rig.log"
-fi
-unit_matches_reg rig 2
-ok "the rig's node's unit address is its reg address"
-# Its properties, from the compiled tree.
-have=$(dtc -I dtb -O dts "$WORK/rig.dtb" 2>/dev/null |
-	awk '/compatible = "amazon,vmclock"/ { on = 1 } on && /};/ { exit }
-	     on && / = |;$/ { sub(/^[ \t]+/, ""); sub(/[ ;=].*/, ""); print }' | sort -u)
-extra=$(comm -23 <(echo "$have") <(echo "$props"))
-missing=$(comm -13 <(echo "$have") <(echo "$required"))
-result "$([ -n "$have" ] && [ -z "$extra" ] && echo 1 || echo 0)" \
-	"the rig's node has only properties the binding lists${extra:+ (not listed: $extra)}"
-result "$([ -z "$missing" ] && echo 1 || echo 0)" \
-	"the rig's node has every property the binding requires${missing:+ (missing: $missing)}"
+# page the arm64 guests get: polling, and with the interrupt (SPI 7, the
+# PL061's on QEMU's virt, for rig-dt: irq).
+for variant in polling irq; do
+	spi=None; [ $variant = irq ] && spi=7
+	node=$(cd "$ROOT/tests/vm" && python3 -c "import arm64; print(arm64.vmclock_node(0x5f000000, $spi))")
+	wrap 2 "$node" >"$WORK/rig-$variant.dts"
+	if dtc_clean "rig-$variant" "$WORK/rig-$variant.dts"; then
+		result 1 "the rig's vmclock node ($variant) compiles with dtc, no warning"
+	else
+		result 0 "the rig's vmclock node ($variant) compiles with dtc, no warning" "$WORK/rig-$variant.log"
+	fi
+	unit_matches_reg "rig-$variant" 2
+	ok "the rig's node ($variant): unit address is its reg address"
+	# Its properties, from the compiled tree.
+	have=$(dtc -I dtb -O dts "$WORK/rig-$variant.dtb" 2>/dev/null |
+		awk '/compatible = "amazon,vmclock"/ { on = 1 } on && /};/ { exit }
+		     on && / = |;$/ { sub(/^[ \t]+/, ""); sub(/[ ;=].*/, ""); print }' | sort -u)
+	extra=$(comm -23 <(echo "$have") <(echo "$props"))
+	missing=$(comm -13 <(echo "$have") <(echo "$required"))
+	result "$([ -n "$have" ] && [ -z "$extra" ] && echo 1 || echo 0)" \
+		"the rig's node ($variant) has only properties the binding lists${extra:+ (not listed: $extra)}"
+	result "$([ -z "$missing" ] && echo 1 || echo 0)" \
+		"the rig's node ($variant) has every property the binding requires${missing:+ (missing: $missing)}"
+done
+[ "$(grep -c '^interrupts$' <<<"$have")" = 1 ]
+ok "the rig's node (irq) has the interrupts property"
 tap_close

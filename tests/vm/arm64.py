@@ -5,6 +5,7 @@ booted with QEMU's own device tree plus a VMClock node (compatible
 sits in guest RAM, in the shared backing file, kept from the kernel by a
 no-map reserved-memory node. Kernels of the cache named NAME-arm64."""
 import os
+import re
 import subprocess
 
 # virt puts RAM at 1 GiB: guest-physical = RAM_BASE + offset in the file.
@@ -42,23 +43,39 @@ def machine_args(ram, ram_mb):
             "-machine", "virt,memory-backend=ram"]
 
 
-def vmclock_node(gpa):
+def vmclock_node(gpa, spi=None):
     """The VMClock node of Documentation/devicetree/amazon,vmclock.yaml,
-    for a parent with two address and two size cells."""
+    for a parent with two address and two size cells; with SPI, the GIC
+    shared interrupt it names (edge, rising)."""
+    irq = "" if spi is None else f"\n\t\tinterrupts = <0x0 {spi:#x} 0x1>;"
     return f"""
 	ptp@{gpa:x} {{
 		compatible = "amazon,vmclock";
-		reg = <0x0 {gpa:#x} 0x0 0x1000>;
+		reg = <0x0 {gpa:#x} 0x0 0x1000>;{irq}
 	}};
 """
 
 
-def vmclock_nodes(gpa, reserve):
+def take_pl061(dts):
+    """The interrupt for the node (variant "irq"): the SPI QEMU's virt wires
+    to its PL061 GPIO controller, whose pin 3 the power button
+    (system_powerdown on the monitor) pulses. The PL061 and gpio-keys nodes
+    go, so that no driver claims the controller: the guest arms it itself.
+    Returns the deletions, the SPI and the PL061's address."""
+    m = re.search(r"\n\t(pl061@([0-9a-f]+)) \{(.*?)\n\t\};", dts, re.S)
+    if not m:
+        raise RuntimeError("QEMU's device tree has no PL061 node")
+    irq = re.search(r"interrupts = <0x00 (0x[0-9a-f]+) ", m.group(3))
+    gone = f"\n\t/delete-node/ {m.group(1)};\n\t/delete-node/ gpio-keys;\n"
+    return gone, int(irq.group(1), 16), int(m.group(2), 16)
+
+
+def vmclock_nodes(gpa, reserve, spi=None, extra=""):
     """Device-tree source added to QEMU's tree: the page (and the rig's
     mailbox page after it, RESERVE bytes in all) kept out of the kernel's
     memory, and the VMClock node naming the page."""
     return f"""
-/ {{
+/ {{{extra}
 	reserved-memory {{
 		#address-cells = <2>;
 		#size-cells = <2>;
@@ -69,13 +86,15 @@ def vmclock_nodes(gpa, reserve):
 			no-map;
 		}};
 	}};
-{vmclock_node(gpa)}}};
+{vmclock_node(gpa, spi)}}};
 """
 
 
-def make_dtb(qemu_cmd, workdir, gpa, reserve):
+def make_dtb(qemu_cmd, workdir, gpa, reserve, variant="default"):
     """QEMU's tree for exactly this machine (dumpdtb with the same
-    arguments), with the VMClock nodes, compiled by dtc."""
+    arguments), with the VMClock nodes, compiled by dtc. Variant "irq":
+    the node has the PL061's interrupt (take_pl061). Returns the tree's
+    path and the PL061 address the guest arms (or None)."""
     base = os.path.join(workdir, "virt.dtb")
     cmd = list(qemu_cmd)
     i = cmd.index("-machine") + 1
@@ -84,9 +103,13 @@ def make_dtb(qemu_cmd, workdir, gpa, reserve):
                    stderr=subprocess.PIPE)
     dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", base], check=True,
                          capture_output=True, text=True).stdout
+    spi = pl061 = None
+    extra = ""
+    if variant == "irq":
+        extra, spi, pl061 = take_pl061(dts)
     src = os.path.join(workdir, "guest.dts")
     with open(src, "w") as f:
-        f.write(dts + vmclock_nodes(gpa, reserve))
+        f.write(dts + vmclock_nodes(gpa, reserve, spi, extra))
     out = os.path.join(workdir, "guest.dtb")
     subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out, src], check=True)
-    return out
+    return out, pl061

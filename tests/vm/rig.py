@@ -23,6 +23,11 @@ say how to boot it:
                                    tree (client programs and their libraries)
                                    into the guest's root
     # rig-cmdline: ...             extra kernel command line
+    # rig-dt: irq                  arm64 device tree variant: the node
+                                   gets the interrupt of QEMU's PL061
+                                   (tests/vm/arm64.py), which the host
+                                   raises on the guest's RIG-ACTION
+                                   powerdown
     # rig-icount: yes              one vCPU whose clocks count its executed
                                    instructions (-icount shift=0): guest time
                                    no longer includes the host's scheduling,
@@ -137,6 +142,7 @@ class Boot:
         self.known = None
         self.userland = None
         self.icount = False
+        self.dt = "default"
         with open(path) as f:
             for line in f:
                 m = re.match(r"#\s*rig-([a-z-]+):\s*(.*?)\s*$", line)
@@ -163,6 +169,8 @@ class Boot:
                     self.cmdline = val
                 elif key == "userland":
                     self.userland = val
+                elif key == "dt":
+                    self.dt = val
                 elif key == "icount":
                     self.icount = val == "yes"
                 elif key == "known-differences":
@@ -388,15 +396,19 @@ class Guest:
                   f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
         if self.boot.cmdline:
             append.append(self.boot.cmdline)
+        if dtb is None:
+            # The page and the rig's mailbox after it, as memmap=8K on x86.
+            dtb, pl061 = arm64.make_dtb(
+                ["qemu-system-aarch64"] + arm64.machine_args(self.ram, RAM_MB) + ["-nodefaults"],
+                self.workdir, self.gpa, 0x2000, self.boot.dt)
+            if pl061 is not None:
+                append.append(f"rig.pl061={pl061:#x}")
         cmd = ["qemu-system-aarch64"] + arm64.machine_args(self.ram, RAM_MB) + [
                "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", self.initrd,
                "-append", " ".join(append),
                "-display", "none", "-no-reboot", "-nodefaults",
                "-chardev", f"file,id=ser,path={self.log},append=on", "-serial", "chardev:ser",
                "-monitor", f"unix:{self.monitor},server=on,wait=off"]
-        if dtb is None:
-            # The page and the rig's mailbox after it, as memmap=8K on x86.
-            dtb = arm64.make_dtb(cmd, self.workdir, self.gpa, 0x2000)
         cmd += ["-dtb", dtb]
         if incoming:
             cmd += ["-incoming", incoming]
@@ -476,9 +488,14 @@ class Guest:
             actions = re.findall(r"^RIG-ACTION (\S+)", text, re.M)
             for action in actions[seen_actions:]:
                 try:
-                    if action != "save-restore":
+                    if action == "powerdown":
+                        # arm64 "irq" guests: pulses the PL061 pin whose
+                        # interrupt the vmclock node names.
+                        self.hmp("system_powerdown")
+                    elif action == "save-restore":
+                        self.save_restore()
+                    else:
                         raise RuntimeError("unknown action")
-                    self.save_restore()
                     outcome = "done"
                 except (RuntimeError, OSError, subprocess.SubprocessError) as e:
                     outcome = f"failed: {e}"
