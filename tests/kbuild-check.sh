@@ -28,7 +28,7 @@ build() {
 	[ $rc = 0 ] && [ ! -s "$w.warn" ]
 }
 
-for kernel in 5.10 6.1 6.12 7; do
+for kernel in 5.10 6.1 6.12 7 6.1-arm64 6.12-arm64 7-arm64; do
 	SPARSE=
 	case $kernel in 5.*|6.*) SPARSE=1 ;; esac
 	tag="W=1${SPARSE:+ C=1}"

@@ -17,13 +17,14 @@ declare -A SUITES=(
 	[cli]="make -s -C $ROOT/tools/vmclock check"
 	[kbuild]="bash $ROOT/tests/kbuild-check.sh"
 	[compat]="bash $ROOT/tests/compat/check.sh"
+	[dt]="bash $ROOT/tests/devicetree/check.sh"
 	[checkpatch]="bash $ROOT/tests/checkpatch.sh"
 	[udev]="bash $ROOT/tests/udev/check.sh"
 	[deb]="bash $ROOT/tests/deb-check.sh"
 	[vm]="python3 $ROOT/tests/vm/rig.py"
 	[apt]="python3 $ROOT/tests/vm/apt/apt-check.py"
 )
-ORDER=(kbuild checkpatch compat udev unit host-tool guest-tools lib cli deb vm apt)
+ORDER=(kbuild checkpatch compat dt udev unit host-tool guest-tools lib cli deb vm apt)
 [ $# -gt 0 ] && ORDER=("$@")
 
 passed=0 failed=0 skipped=0

@@ -47,7 +47,19 @@ void sleep_ms(unsigned int ms);
 /* Kills the program with a TAP "Bail out!" when a wait hangs anyway. */
 void watchdog_arm(unsigned int seconds, const char *what);
 
-/* Common preconditions: root, x86-64 TSC, /dev/vmclock0; else skip all. */
+/*
+ * The CPU counter the page describes on this architecture: its name for
+ * vmclock-host init --counter, and the clocksource that reads it.
+ */
+#if defined(__aarch64__)
+#define VMC_COUNTER		"arm"
+#define VMC_CLOCKSOURCE		"arch_sys_counter"
+#else
+#define VMC_COUNTER		"tsc"
+#define VMC_CLOCKSOURCE		"tsc"
+#endif
+
+/* Common preconditions: root, x86-64 or arm64, /dev/vmclock0; else skip all. */
 const char *vmc_unavailable_reason(void);
 
 /* sysfs/procfs text files: read trims the trailing newline. */
@@ -83,7 +95,8 @@ struct vmc_map {
 int vmc_map_open(struct vmc_map *m);
 void vmc_map_close(struct vmc_map *m);
 
-/* TSC read with ordering fences, as the counter callback of the core. */
+/* The CPU counter (TSC, or arm64's CNTVCT_EL0) read with ordering
+ * barriers, as the counter callback of the core. */
 u64 rdtsc_counter(void *ctx);
 
 /* A consistent copy through vmclock_snap_read(), retried for up to

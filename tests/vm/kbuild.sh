@@ -17,6 +17,11 @@ kdir=$CACHE/kernels/$kern
 kver=$(basename "$(readlink -f "$kdir")")
 hdr=$(readlink -f "$kdir")/usr/src/linux-headers-$kver
 
+# Another architecture's kernel: the cross compiler for it.
+case $kver in
+*-arm64) set -- ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- "$@" ;;
+esac
+
 case $kver in
 6.*)	exec make -C "$hdr" M="$dir" "$@" ;;
 5.*)	suite=bullseye ;;

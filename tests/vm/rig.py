@@ -23,6 +23,11 @@ say how to boot it:
                                    tree (client programs and their libraries)
                                    into the guest's root
     # rig-cmdline: ...             extra kernel command line
+    # rig-dt: irq                  arm64 device tree variant: the node
+                                   gets the interrupt of QEMU's PL061
+                                   (tests/vm/arm64.py), which the host
+                                   raises on the guest's RIG-ACTION
+                                   powerdown
     # rig-icount: yes              one vCPU whose clocks count its executed
                                    instructions (-icount shift=0): guest time
                                    no longer includes the host's scheduling,
@@ -43,6 +48,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import arm64
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Machine-wide, so that a fresh clone reuses what an earlier run fetched.
@@ -135,6 +142,7 @@ class Boot:
         self.known = None
         self.userland = None
         self.icount = False
+        self.dt = "default"
         with open(path) as f:
             for line in f:
                 m = re.match(r"#\s*rig-([a-z-]+):\s*(.*?)\s*$", line)
@@ -161,6 +169,8 @@ class Boot:
                     self.cmdline = val
                 elif key == "userland":
                     self.userland = val
+                elif key == "dt":
+                    self.dt = val
                 elif key == "icount":
                     self.icount = val == "yes"
                 elif key == "known-differences":
@@ -306,25 +316,40 @@ def userland(name):
     return out[-1]
 
 
+def guest_programs(kernel):
+    """busybox, the vmclock command, and the other static programs the
+    guest runs, built for the kernel's architecture."""
+    if arm64.is_arm64(kernel):
+        out = arm64.build_guest_parts(ROOT, BUILD)
+        guest, vmclock = os.path.join(out, "guest"), os.path.join(out, "vmclock")
+        lib, tests = os.path.join(out, "lib"), os.path.join(out, "selftests")
+        busybox = os.path.join(CACHE, "busybox-arm64", "bin", "busybox")
+    else:
+        guest, vmclock = os.path.join(VM, "guest"), os.path.join(ROOT, "tools", "vmclock", "build")
+        lib = os.path.join(ROOT, "tools", "lib", "vmclock", "build")
+        tests = os.path.join(ROOT, "selftests", "vmclock", "build")
+        busybox = "/bin/busybox"
+    progs = [os.path.join(guest, p) for p in ("rig-echo", "rig-host", "uevent-listen", "ptp-show")]
+    progs.append(os.path.join(lib, "vmclock-libcheck"))
+    progs += [p for p in glob.glob(os.path.join(tests, "*"))
+              if os.access(p, os.X_OK) and not p.endswith(".o")]
+    return busybox, os.path.join(vmclock, "vmclock-static"), progs
+
+
 def make_initramfs(kernel, boot, modules):
     """One cpio per (kernel, boot): busybox, helpers, tests, modules, script."""
     kver = kernel_version(kernel)
+    busybox, vmclock, progs = guest_programs(kernel)
     tree = tempfile.mkdtemp(prefix="rig-initrd-")
     try:
         for d in ("bin", "sbin", "proc", "sys", "dev", "tmp", "rig/bin", "rig/modules"):
             os.makedirs(os.path.join(tree, d), exist_ok=True)
-        shutil.copy2("/bin/busybox", os.path.join(tree, "bin", "busybox"))
+        shutil.copy2(busybox, os.path.join(tree, "bin", "busybox"))
         os.symlink("busybox", os.path.join(tree, "bin", "sh"))
         shutil.copy2(os.path.join(VM, "guest", "init.sh"), os.path.join(tree, "init"))
         shutil.copy2(os.path.join(VM, "guest", "lib.sh"), os.path.join(tree, "rig", "lib.sh"))
         shutil.copy2(boot.path, os.path.join(tree, "rig", "boot.sh"))
-        progs = [os.path.join(VM, "guest", p)
-                 for p in ("rig-echo", "rig-host", "uevent-listen", "ptp-show")]
-        shutil.copy2(os.path.join(ROOT, "tools", "vmclock", "build", "vmclock-static"),
-                     os.path.join(tree, "rig", "bin", "vmclock"))
-        progs.append(os.path.join(ROOT, "tools", "lib", "vmclock", "build", "vmclock-libcheck"))
-        progs += [p for p in glob.glob(os.path.join(ROOT, "selftests", "vmclock", "build", "*"))
-                  if os.access(p, os.X_OK) and not p.endswith(".o")]
+        shutil.copy2(vmclock, os.path.join(tree, "rig", "bin", "vmclock"))
         for p in progs:
             shutil.copy2(p, os.path.join(tree, "rig", "bin"))
         for sub, path in modules.items():
@@ -379,6 +404,10 @@ class Guest:
     def __init__(self, kernel, boot, acpi, initrd, aml, workdir):
         self.kernel, self.boot, self.initrd, self.aml = kernel, boot, initrd, aml
         self.acpi, self.gpa = acpi, page_gpa(acpi)
+        # The page's place in the RAM file (virt's RAM starts at 1 GiB).
+        self.offset = self.gpa
+        if arm64.is_arm64(kernel):
+            self.offset, self.gpa = self.gpa, arm64.RAM_BASE + self.gpa
         self.workdir = workdir
         self.ram = os.path.join(workdir, "ram")
         self.log = os.path.join(workdir, "serial.log")
@@ -388,6 +417,8 @@ class Guest:
         self.actions = []   # (host action the guest asked for, outcome)
 
     def qemu_cmd(self, incoming=None):
+        if arm64.is_arm64(self.kernel):
+            return self.qemu_cmd_arm64(incoming)
         kdir = os.path.join(CACHE, "kernels", self.kernel)
         gpa = self.gpa
         append = [f"rig.acpi={self.acpi}", "console=ttyS0", "loglevel=4", "panic=-1", "tsc=reliable",
@@ -409,6 +440,32 @@ class Guest:
             cmd += ["-incoming", incoming]
         return cmd
 
+    def qemu_cmd_arm64(self, incoming=None, dtb=None):
+        """The arm64 guest: its device tree describes the page (no ACPI)."""
+        kdir = os.path.join(CACHE, "kernels", self.kernel)
+        append = [f"rig.acpi={self.acpi}", "console=ttyAMA0", "loglevel=4", "panic=-1",
+                  f"rig.mailbox={self.gpa + 0x1000:#x}",
+                  f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
+        if self.boot.cmdline:
+            append.append(self.boot.cmdline)
+        if dtb is None:
+            # The page and the rig's mailbox after it, as memmap=8K on x86.
+            dtb, pl061 = arm64.make_dtb(
+                ["qemu-system-aarch64"] + arm64.machine_args(self.ram, RAM_MB) + ["-nodefaults"],
+                self.workdir, self.gpa, 0x2000, self.boot.dt)
+            if pl061 is not None:
+                append.append(f"rig.pl061={pl061:#x}")
+        cmd = ["qemu-system-aarch64"] + arm64.machine_args(self.ram, RAM_MB) + [
+               "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", self.initrd,
+               "-append", " ".join(append),
+               "-display", "none", "-no-reboot", "-nodefaults",
+               "-chardev", f"file,id=ser,path={self.log},append=on", "-serial", "chardev:ser",
+               "-monitor", f"unix:{self.monitor},server=on,wait=off"]
+        cmd += ["-dtb", dtb]
+        if incoming:
+            cmd += ["-incoming", incoming]
+        return cmd
+
     def start(self):
         with open(self.ram, "wb") as f:
             f.truncate(RAM_MB << 20)
@@ -416,7 +473,7 @@ class Guest:
                                      stdout=open(os.path.join(self.workdir, "qemu.out"), "w"),
                                      stderr=subprocess.STDOUT)
         host = os.path.join(ROOT, "tools", "vmclock-host", "build", "vmclock-host")
-        args = [host, "--file", self.ram, "--offset", hex(self.gpa), "serve"]
+        args = [host, "--file", self.ram, "--offset", hex(self.offset), "serve"]
         args += self.boot.serve.split()
         self.serve = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                       stdout=open(os.path.join(self.workdir, "serve.log"), "w"),
@@ -483,9 +540,14 @@ class Guest:
             actions = re.findall(r"^RIG-ACTION (\S+)", text, re.M)
             for action in actions[seen_actions:]:
                 try:
-                    if action != "save-restore":
+                    if action == "powerdown":
+                        # arm64 "irq" guests: pulses the PL061 pin whose
+                        # interrupt the vmclock node names.
+                        self.hmp("system_powerdown")
+                    elif action == "save-restore":
+                        self.save_restore()
+                    else:
                         raise RuntimeError("unknown action")
-                    self.save_restore()
                     outcome = "done"
                 except (RuntimeError, OSError, subprocess.SubprocessError) as e:
                     outcome = f"failed: {e}"
@@ -569,7 +631,7 @@ def show_guest(text):
 
 def run_boot(report, kernel, boot, acpi, initrd, keep, show=False):
     label = f"{boot.name}@{kernel}" if len(boot.acpi) == 1 else f"{boot.name}[{acpi}]@{kernel}"
-    aml = None if acpi == "none" else build_acpi(acpi)
+    aml = None if acpi == "none" or arm64.is_arm64(kernel) else build_acpi(acpi)
     for attempt in (1, 2):
         workdir = tempfile.mkdtemp(prefix="rig-", dir="/dev/shm")
         guest = Guest(kernel, boot, acpi, initrd, aml, workdir)

@@ -50,6 +50,7 @@ debian_mirror() {
 # ---------------------------------------------------------------- host packages
 HOST_PKGS=(build-essential bc flex bison libelf-dev busybox-static acpica-tools
 	kmod cpio xz-utils zstd dwarves sparse python3 debootstrap socat
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tree-compiler
 	debhelper dh-dkms dkms lintian)	# the last four: make deb, tests/deb-check.sh
 
 missing_pkgs() {
@@ -82,12 +83,17 @@ write_apt_conf bullseye "deb $MIRROR bullseye main" \
 BULLSEYE_SUITE=bullseye${SECURITY:+-security}
 # "i386" = bookworm's 32-bit x86 packages, for one headers package.
 write_apt_conf i386 "deb [arch=i386] $MIRROR bookworm main"
+# The arm64 twins of bpo and sid (same suites, arm64 package lists;
+# downloads only).
+write_apt_conf bpo-arm64 "deb $MIRROR bookworm-backports main"
+write_apt_conf sid-arm64 "deb $MIRROR sid main"
 
 apt_opts() {	# name
-	local d=$APTDIR/$1
+	local d=$APTDIR/$1 base=${1%-arm64}
 	echo "-o Dir::Etc::SourceList=$d/sources.list -o Dir::State::Lists=$d/lists -o Dir::Cache=$d/cache"
-	[ "$1" != bpo ] && echo "-o Dir::Etc::SourceParts=/nonexistent"
+	[ "$base" != bpo ] && echo "-o Dir::Etc::SourceParts=/nonexistent"
 	[ "$1" = i386 ] && echo "-o APT::Architecture=i386 -o APT::Architectures::=i386"
+	[ "$base" != "$1" ] && echo "-o APT::Architecture=arm64 -o APT::Architectures::=arm64"
 	echo "-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root"
 }
 
@@ -121,6 +127,15 @@ if ! qemu_ok; then
 		-t bookworm-backports qemu-system-x86 seabios >/dev/null
 	qemu_ok || die "installed QEMU has no -device vmclock"
 fi
+# The arm64 guests' QEMU, the same build as the x86 one.
+qemu_version() { "$1" --version 2>/dev/null | head -n1; }
+if [ "$(qemu_version qemu-system-aarch64)" != "$(qemu_version qemu-system-x86_64)" ]; then
+	apt_update bpo
+	log "installing qemu-system-arm from bookworm-backports"
+	# shellcheck disable=SC2046
+	apt-get $(apt_opts bpo) -q install -y --no-install-recommends \
+		-t bookworm-backports qemu-system-arm >/dev/null
+fi
 
 # ---------------------------------------------------------------- kernels
 # The versioned linux-* packages a metapackage pulls in, recursively.
@@ -141,17 +156,24 @@ kernel_closure() {	# conf suite meta...
 	echo "$seen"
 }
 
-# fetch_kernel FLAVOUR CONF SUITE: unpack image+modules+headers into $CACHE/kernels/KVER
+# kernel_deb PACKAGE ARCH: the downloaded .deb of PACKAGE for ARCH (or all).
+kernel_deb() {
+	ls "$DEBS/${1}_"*"_$2.deb" "$DEBS/${1}_"*_all.deb 2>/dev/null | tail -n1
+}
+
+# fetch_kernel FLAVOUR CONF SUITE [ARCH]: unpack image+modules+headers into
+# $CACHE/kernels/KVER (an ARCH other than amd64: flavour named FLAVOUR-ARCH)
 fetch_kernel() {
-	local flavour=$1 conf=$2 suite=$3 pkgs kver dest p
+	local flavour=$1 conf=$2 suite=$3 arch=${4:-amd64} pkgs kver dest p
+	[ "$arch" = amd64 ] || flavour=$flavour-$arch
 	# Resolving takes apt-cache a while: once per refresh of the lists.
 	local resolved=$APTDIR/$flavour.packages
 	if [ ! "$resolved" -nt "$APTDIR/$conf/updated" ]; then
-		kernel_closure "$conf" "$suite" linux-image-amd64 linux-headers-amd64 >"$resolved.new"
+		kernel_closure "$conf" "$suite" "linux-image-$arch" "linux-headers-$arch" >"$resolved.new"
 		mv "$resolved.new" "$resolved"
 	fi
 	pkgs=$(cat "$resolved")
-	kver=$(printf '%s\n' $pkgs | sed -n 's/^linux-headers-\(.*-amd64\)$/\1/p' | head -n1)
+	kver=$(printf '%s\n' $pkgs | sed -n "s/^linux-headers-\\(.*-$arch\\)\$/\\1/p" | head -n1)
 	[ -n "$kver" ] || die "no $flavour kernel found in $suite"
 	dest=$KDIR/$kver
 	ln -sfn "$kver" "$KDIR/$flavour"
@@ -160,18 +182,22 @@ fetch_kernel() {
 	[ -e "$dest/.unpacked" ] && [ -n "$(find -L "$dest/lib/modules" -name '*.ko*' -print -quit)" ] &&
 		return 0
 	rm -rf "$dest"; mkdir -p "$dest"
-	local missing=""
+	# The build tools (linux-kbuild-*) run on this host: for another
+	# architecture's kernel they come from the amd64 configuration.
+	local a c
 	for p in $pkgs; do
-		ls "$DEBS/${p}_"*.deb >/dev/null 2>&1 || missing="$missing $p"
+		a=$arch c=$conf
+		case $p in linux-kbuild-*) a=amd64 c=${conf%-arm64} ;; esac
+		[ -n "$(kernel_deb "$p" "$a")" ] && continue
+		log "downloading $p ($a) for $flavour kernel $kver"
+		# shellcheck disable=SC2046
+		(cd "$DEBS" && apt-get $(apt_opts "$c") -q download "$p:$a" >/dev/null)
 	done
-	if [ -n "$missing" ]; then
-		log "downloading $flavour kernel $kver"
-		# shellcheck disable=SC2046,SC2086
-		(cd "$DEBS" && apt-get $(apt_opts "$conf") -q download $missing >/dev/null)
-	fi
 	log "unpacking $flavour kernel $kver"
 	for p in $pkgs; do
-		dpkg-deb -x "$(ls "$DEBS/${p}_"*.deb | tail -n1)" "$dest"
+		a=$arch
+		case $p in linux-kbuild-*) a=amd64 ;; esac
+		dpkg-deb -x "$(kernel_deb "$p" "$a")" "$dest"
 	done
 	# Debian 12 ships modules under lib/, newer releases under usr/lib/.
 	[ -e "$dest/lib/modules" ] || { mkdir -p "$dest/lib"; ln -s ../usr/lib/modules "$dest/lib/modules"; }
@@ -217,12 +243,27 @@ fetch_i386_headers() {
 	touch "$dest/.unpacked"
 }
 
+# The arm64 guests' busybox: Debian 12's static build, unpacked (the
+# host's own busybox-static serves the x86 guests).
+fetch_arm64_busybox() {
+	local dest=$CACHE/busybox-arm64
+	[ -x "$dest/bin/busybox" ] && return 0
+	if [ -z "$(kernel_deb busybox-static arm64)" ]; then
+		log "downloading busybox-static (arm64)"
+		# shellcheck disable=SC2046
+		(cd "$DEBS" && apt-get $(apt_opts bpo-arm64) -q download busybox-static:arm64 >/dev/null)
+	fi
+	rm -rf "$dest"
+	dpkg-deb -x "$(kernel_deb busybox-static arm64)" "$dest"
+}
+
 # Linux 7.x headers come with build tools linked against a newer glibc and
 # want the compiler the kernel was built with (gcc-16): modules for it are
-# built in a minimal sid chroot (tests/vm/kbuild.sh enters it). Debian 11's
-# 5.10 likewise gets a bullseye chroot with its gcc-10 (and the sparse and
+# built in a minimal sid chroot (tests/vm/kbuild.sh enters it), with the
+# same gcc as a cross compiler for the arm64 ones. Debian 11's 5.10
+# likewise gets a bullseye chroot with its gcc-10 (and the sparse and
 # pahole of its time, which understand that kernel).
-SID_PKGS=make,gcc-16,libc6-dev,libelf1t64,libssl3t64,pahole,kmod,bc
+SID_PKGS=make,gcc-16,gcc-16-aarch64-linux-gnu,libc6-dev,libelf1t64,libssl3t64,pahole,kmod,bc
 BULLSEYE_PKGS=make,gcc-10,libc6-dev,libelf1,libssl1.1,dwarves,kmod,bc,sparse
 make_build_root() {	# suite packages
 	# Keyed by the package list: a changed list builds a new chroot.
@@ -292,5 +333,11 @@ apt_update i386
 fetch_i386_headers
 fetch_kernel 6.12 bpo bookworm-backports
 fetch_kernel 7 sid sid
+apt_update bpo-arm64
+fetch_arm64_busybox
+apt_update sid-arm64
+fetch_kernel 6.1 bpo-arm64 bookworm arm64
+fetch_kernel 6.12 bpo-arm64 bookworm-backports arm64
+fetch_kernel 7 sid-arm64 sid arm64
 make_apt_root "$(basename "$(readlink -f "$KDIR/6.1")")"
-log "kernels ready: $(cd "$KDIR" && ls -d [0-9]*-amd64 | tr '\n' ' ')"
+log "kernels ready: $(find "$KDIR" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*-a[mr]*64' -printf '%f ')"

@@ -58,7 +58,7 @@ int clock_round(struct host *h, const struct clock_cfg *c, bool first)
 
 	tx_begin(h);
 	if (first) {
-		PUT(h, counter_id, VMCLOCK_COUNTER_X86_TSC);
+		PUT(h, counter_id, counter_id());
 		PUT(h, time_type, tt);
 		PUT(h, tai_offset_sec, (uint16_t)c->tai_offset);
 		PUT(h, clock_status, c->status);

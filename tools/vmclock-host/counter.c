@@ -4,6 +4,12 @@
  *
  * Under QEMU TCG the guest's TSC is the host's rdtsc plus an offset fixed at
  * VM start, so the host TSC rate is the guest TSC rate: measure it once.
+ *
+ * An arm64 guest's virtual counter (CNTVCT_EL0) under TCG counts QEMU's
+ * virtual clock, which is the host's CLOCK_MONOTONIC plus an offset that
+ * stays fixed while the guest runs, at the guest's CNTFRQ_EL0 rate. Once
+ * told that rate (counter_set_virtual), the host counter is CLOCK_MONOTONIC
+ * at that rate: the guest's counter plus an offset, as with the TSC.
  */
 #include <errno.h>
 
@@ -11,10 +17,37 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
+#endif
+
+static uint64_t virtual_hz;	/* 0: the host's TSC */
+
+void counter_set_virtual(struct host *h, uint64_t hz)
+{
+	virtual_hz = hz;
+	h->rate.valid = false;		/* another counter, another rate */
+}
+
+uint8_t counter_id(void)
+{
+	return virtual_hz ? VMCLOCK_COUNTER_ARM_VCNT : VMCLOCK_COUNTER_X86_TSC;
+}
 
 bool counter_available(void)
 {
+#if defined(__x86_64__) || defined(__i386__)
 	return true;
+#else
+	return virtual_hz != 0;
+#endif
+}
+
+/* QEMU's count: whole ticks of the virtual clock's nanoseconds. */
+static uint64_t virtual_read(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)((unsigned __int128)ts_ns(&ts) * virtual_hz / 1000000000u);
 }
 
 /*
@@ -23,24 +56,19 @@ bool counter_available(void)
  */
 uint64_t counter_read(void)
 {
+	if (virtual_hz)
+		return virtual_read();
+#if defined(__x86_64__) || defined(__i386__)
 	uint64_t t;
 
 	_mm_lfence();
 	t = __rdtsc();
 	_mm_lfence();
 	return t;
-}
 #else
-bool counter_available(void)
-{
-	return false;
-}
-
-uint64_t counter_read(void)
-{
 	return 0;
-}
 #endif
+}
 
 uint64_t ts_ns(const struct timespec *ts)
 {
@@ -117,6 +145,16 @@ int tsc_rate_measure(struct host *h)
 
 	if (h->rate.valid)
 		return RC_OK;
+	if (virtual_hz) {
+		/* Known exactly: one tick is 1/hz s, 2^shift < hz. */
+		while ((2ull << shift) < virtual_hz)
+			shift++;
+		h->rate.period = (uint64_t)(((unsigned __int128)1 << (64 + shift)) / virtual_hz);
+		h->rate.shift = (uint8_t)shift;
+		h->rate.hz = virtual_hz;
+		h->rate.valid = true;
+		return RC_OK;
+	}
 	if (!counter_available())
 		return run_error(h, "no TSC on this architecture");
 	if (clock_sample(CLOCK_MONOTONIC_RAW, &a))

@@ -24,7 +24,7 @@ static const char usage[] =
 "  steady [clock options] [--interval-ms 1000] [--duration-s S] [--stop (in serve)]\n"
 "  disrupt [--generation] [--unreliable-ms N] [--counter-jump TICKS] [--marker-only]\n"
 "  leap none|pre-pos|pre-neg|pos|post-pos|post-neg\n"
-"  calibrate [--duration-ms 500] [--max-spread 2000]\n"
+"  calibrate [--duration-ms 500] [--max-spread 2000] [--counter-hz HZ]\n"
 "  echo-check --max-error-ns N [--duration-ms 500] [--tai-offset 37]\n"
 "  serve [--counter-offset N] [--interval-ms 1000] [--steady] [--notify-on-update]\n"
 "  notify | sleep MS | dump\n"

@@ -57,10 +57,11 @@ page_time_ok() {	# page_time_ok DESC COUNTER_OFF TAI_SEC MS [LIMIT_NS]
 # reported bracket (+-1 for the rounded midpoint). A loaded machine (both
 # processes on one core) gives wide brackets: it needs one round trip in
 # which both ran at once, so each try collects for 2 s, up to 3 tries.
+# ECHO=vcnt-echo ECHO_HZ=HZ: the guest is an arm64 virtual counter at HZ.
 calib_ok() {	# calib_ok DESC CMD...
 	local desc=$1 try r got width err; shift
 	for try in 1 2 3; do
-		"$RG" tsc-echo "$F" $MB $TRUE_OFF 2700 & pids+=($!)
+		"$RG" "${ECHO:-tsc-echo}" "$F" $MB $TRUE_OFF 2700 ${ECHO_HZ:+"$ECHO_HZ"} & pids+=($!)
 		sleep 0.2
 		r=$("$@" | grep '^offset=')
 		wait "${pids[-1]}"
@@ -362,6 +363,14 @@ page_time_ok "serve: clock without --counter-offset uses the calibrated offset" 
 req "steady --stop" >/dev/null
 s0=$(seq_now); sleep 0.3
 is "serve: steady --stop" "$(seq_now)" "$s0"
+# An arm64 guest: from calibrate --counter-hz on, serve's counter is that.
+ECHO=vcnt-echo ECHO_HZ=62500000 calib_ok "serve: calibrate --counter-hz 62500000 learns a virtual counter's offset" \
+	req "calibrate --duration-ms 2000 --counter-hz 62500000"
+req "clock" >/dev/null
+is "serve: clock then describes the Arm virtual counter" "$(field counter_id)" 0
+is "serve: ... with period shift 25 (2^25 < 62.5 MHz < 2^26)" "$(field counter_period_shift)" 25
+is "serve: ... and a period of exactly 1/62.5 MHz s" "$(field counter_period_frac_sec)" \
+	"$(python3 -c 'print(2**89 // 62500000)')"
 kill -TERM $serve; wait $serve; rc=$?
 why="exit $rc"
 [ $rc -eq 0 ] && grep -q 'serve: stopping' "$tmp/serve.log"; ok "serve: SIGTERM -> clean exit 0"

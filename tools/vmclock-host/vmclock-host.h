@@ -136,6 +136,8 @@ void mb_notify(struct host *h);
 /* counter.c */
 bool counter_available(void);
 uint64_t counter_read(void);
+void counter_set_virtual(struct host *h, uint64_t hz);
+uint8_t counter_id(void);
 struct clock_sample {
 	uint64_t tsc;			/* host counter at ts */
 	struct timespec ts;

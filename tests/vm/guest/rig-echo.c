@@ -19,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
 #include <x86intrin.h>
+#endif
 
 #include "rig_request.h"
 
@@ -31,8 +33,10 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: rig-echo tsc SECONDS\n"
 		"       rig-echo phc /dev/ptpN SECONDS\n"
+		"       rig-echo hz\n"
 		"  rewrites rdtsc (tsc) or the PHC time in ns (phc) into the rig\n"
-		"  mailbox (%s, override with RIG_MAILBOX_DEV) for SECONDS\n",
+		"  mailbox (%s, override with RIG_MAILBOX_DEV) for SECONDS;\n"
+		"  hz prints the counter's rate where the CPU states it (arm64)\n",
 		RIG_MAILBOX_DEV_DEFAULT);
 	exit(EXIT_USAGE);
 }
@@ -70,13 +74,38 @@ static void store(volatile unsigned char *page, unsigned int off, uint64_t v)
 	__atomic_store_n((volatile uint64_t *)(page + off), v, __ATOMIC_RELEASE);
 }
 
-/* rdtsc is not ordered after the load that saw the ping: lfence first. */
+/*
+ * The CPU counter the page describes. rdtsc is not ordered after the load
+ * that saw the ping: lfence first; on arm64 isb keeps the read of the
+ * virtual counter (CNTVCT_EL0) from being taken early.
+ */
 static int read_tsc(void *unused, uint64_t *v)
 {
 	(void)unused;
+#if defined(__x86_64__)
 	_mm_lfence();
 	*v = __rdtsc();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("isb; mrs %0, cntvct_el0" : "=r"(*v) :: "memory");
+#else
+#error "rig-echo: no CPU counter read for this architecture"
+#endif
 	return 0;
+}
+
+/* The virtual counter's rate, CNTFRQ_EL0 (readable at EL0 under Linux). */
+static int print_hz(void)
+{
+#if defined(__aarch64__)
+	uint64_t hz;
+
+	__asm__ __volatile__("mrs %0, cntfrq_el0" : "=r"(hz));
+	printf("%llu\n", (unsigned long long)hz);
+	return 0;
+#else
+	fprintf(stderr, "rig-echo: hz: no counter rate register here (the TSC's is the host's)\n");
+	return 1;
+#endif
 }
 
 static int read_phc(void *clk, uint64_t *v)
@@ -134,6 +163,8 @@ int main(int argc, char **argv)
 	double secs;
 	int ret;
 
+	if (argc == 2 && !strcmp(argv[1], "hz"))
+		return print_hz();
 	if (argc == 3 && !strcmp(argv[1], "tsc")) {
 		secs = parse_seconds(argv[2]);
 	} else if (argc == 4 && !strcmp(argv[1], "phc")) {

@@ -14,6 +14,9 @@
  *      an offset that moves, as multi-threaded TCG's does)
  *  phc-echo FILE MB_OFF OFFSET_NS MS  answer them with REALTIME + 37 s +
  *      OFFSET_NS
+ *  vcnt-echo FILE MB_OFF OFFSET MS HZ  answer them as an arm64 guest's
+ *      virtual counter under QEMU TCG does: whole ticks of 10^9/HZ ns of
+ *      CLOCK_MONOTONIC, + OFFSET
  *  request FILE MB_OFF TEXT TIMEOUT_MS  post a request, wait for the ack;
  *      print "result=R" and the reply; exit 0 only when acked
  *  tsc                               print the host rdtsc (brackets bump)
@@ -127,7 +130,9 @@ static int page_time(char **a)
 	return reads ? 0 : 1;
 }
 
-static int echo(char **a, int phc, int64_t drift_per_ms)
+enum echo_clock { ECHO_TSC, ECHO_PHC, ECHO_VCNT };
+
+static int echo(char **a, enum echo_clock what, int64_t arg)
 {
 	uint8_t *mb = map(a[0], a[1]);
 	uint64_t *ping = (uint64_t *)(mb + RIG_MB_PING);
@@ -145,10 +150,14 @@ static int echo(char **a, int phc, int64_t drift_per_ms)
 
 			if (n == last)
 				continue;
-			if (phc) {
+			if (what == ECHO_PHC) {
 				v = (uint64_t)(now_ns(CLOCK_REALTIME) + 37000000000LL + off);
+			} else if (what == ECHO_VCNT) {
+				/* arg: HZ; QEMU's tick is a whole number of ns */
+				v = (uint64_t)(now_ns(CLOCK_MONOTONIC) / (1000000000 / arg) + off);
 			} else {
-				int64_t moved = drift_per_ms *
+				/* arg: drift in ticks per ms */
+				int64_t moved = arg *
 					((now_ns(CLOCK_MONOTONIC) - start) / 1000000);
 
 				v = tsc() + (uint64_t)(off + moved);
@@ -190,9 +199,11 @@ int main(int argc, char **argv)
 	if (argc == 7 && !strcmp(argv[1], "page-time"))
 		return page_time(argv + 2);
 	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "tsc-echo"))
-		return echo(argv + 2, 0, argc == 7 ? strtoll(argv[6], NULL, 0) : 0);
+		return echo(argv + 2, ECHO_TSC, argc == 7 ? strtoll(argv[6], NULL, 0) : 0);
 	if (argc == 6 && !strcmp(argv[1], "phc-echo"))
-		return echo(argv + 2, 1, 0);
+		return echo(argv + 2, ECHO_PHC, 0);
+	if (argc == 7 && !strcmp(argv[1], "vcnt-echo") && strtoll(argv[6], NULL, 0) > 0)
+		return echo(argv + 2, ECHO_VCNT, strtoll(argv[6], NULL, 0));
 	if (argc == 6 && !strcmp(argv[1], "request"))
 		return request(argv + 2);
 	if (argc == 2 && !strcmp(argv[1], "tsc"))
