@@ -13,6 +13,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
+#include <linux/percpu.h>
 #include <linux/ptp_clock_kernel.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -33,6 +34,14 @@
 /* At most one uevent per this interval; the last change is always sent. */
 #define VMCLOCK_UEVENT_GAP_MS	100
 
+/* How PTP_SYS_OFFSET_PRECISE relates the page's counter to system time. */
+enum vmclock_xts {
+	VMCLOCK_XTS_UNKNOWN,		/* choose at the next PRECISE */
+	VMCLOCK_XTS_CPU_COUNTER,	/* timekeeper on the TSC / arch counter */
+	VMCLOCK_XTS_KVM_CLOCK,		/* timekeeper on kvm-clock */
+	VMCLOCK_XTS_TSC_SNAPSHOT,	/* before 6.9: a timekeeper snapshot */
+};
+
 struct vmclock_state {
 	struct kref kref;
 	struct device *dev;		/* the platform device */
@@ -49,6 +58,9 @@ struct vmclock_state {
 	struct ptp_clock_info ptp_info;
 	struct ptp_clock *ptp;
 	enum vmclock_scale scale;
+	enum vmclock_xts xts;		/* the method that worked last */
+	u64 __percpu *ptp_page_reads;	/* consistent copies for the clock */
+	struct dentry *debugfs;		/* vmclock/vmclockN */
 
 	/* /dev/vmclockN (unregistered when the page is smaller than a page). */
 	struct miscdevice miscdev;
@@ -88,6 +100,11 @@ int vmclock_ptp_register(struct vmclock_state *st);
 
 /* miscdev.c */
 int vmclock_miscdev_register(struct vmclock_state *st);
+
+/* debugfs.c */
+int vmclock_debugfs_add(struct vmclock_state *st);
+void vmclock_debugfs_init(void);
+void vmclock_debugfs_exit(void);
 
 /* notify.c */
 int vmclock_notify_init(struct vmclock_state *st,

@@ -97,7 +97,7 @@ bring_up() {
 driver_selftests() {
 	bring_up
 	export VMCLOCK_KO=/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko
-	for t in ${RIG_SELFTESTS:-vmclock_dev vmclock_ptp vmclock_flux vmclock_poll vmclock_uevent vmclock_probe vmclock_lifecycle}; do
+	for t in ${RIG_SELFTESTS:-vmclock_dev vmclock_ptp vmclock_xts vmclock_flux vmclock_poll vmclock_uevent vmclock_probe vmclock_lifecycle}; do
 		# Poll and uevent checks time the page's updates: no steady ones then.
 		case $t in vmclock_poll|vmclock_uevent) host steady --stop >/dev/null ;; esac
 		echo "# selftest $t"
