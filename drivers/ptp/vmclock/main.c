@@ -334,6 +334,7 @@ static int vmclock_probe(struct platform_device *pdev)
 	st->dev = dev;
 	init_waitqueue_head(&st->waitq);
 	INIT_LIST_HEAD(&st->node);
+	vmclock_detector_prepare(st);
 
 	/* From here on the device's reference is dropped by devm. */
 	ret = devm_add_action_or_reset(dev, vmclock_put_action, st);
@@ -423,10 +424,15 @@ static int __init vmclock_init(void)
 {
 	int ret;
 
+	ret = vmclock_notify_module_init();
+	if (ret)
+		return ret;
 	vmclock_debugfs_init();
 	ret = platform_driver_register(&vmclock_platform_driver);
-	if (ret)
+	if (ret) {
 		vmclock_debugfs_exit();
+		vmclock_notify_module_exit();
+	}
 	return ret;
 }
 module_init(vmclock_init);
@@ -435,6 +441,7 @@ static void __exit vmclock_exit(void)
 {
 	platform_driver_unregister(&vmclock_platform_driver);
 	vmclock_debugfs_exit();
+	vmclock_notify_module_exit();
 	ida_destroy(&vmclock_ida);
 }
 module_exit(vmclock_exit);

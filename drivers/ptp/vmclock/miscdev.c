@@ -187,6 +187,8 @@ static __poll_t vmclock_miscdev_poll(struct file *file, poll_table *wait)
 		   (flags & VMCLOCK_FLAG_NOTIFICATION_PRESENT);
 	if (!notified && !READ_ONCE(vmclock_poll_interval_ms))
 		mask |= EPOLLHUP;
+	else if (!notified)
+		vmclock_listen(st);	/* the timer's short period, from now */
 
 	return mask;
 }

@@ -15,6 +15,7 @@
 #include <linux/miscdevice.h>
 #include <linux/percpu.h>
 #include <linux/ptp_clock_kernel.h>
+#include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -31,6 +32,12 @@
 #define VMCLOCK_SEQ_TIMEOUT_MS	100
 /* Probe waits this long for a page still being set up or in flux. */
 #define VMCLOCK_PROBE_WAIT_MS	1000
+/*
+ * Without notifications and with no reader waiting in poll(), the detector
+ * looks at the page this often (or every poll_interval_ms, if longer): a
+ * disruption's uevent comes at most this late (plus a scheduling delay).
+ */
+#define VMCLOCK_IDLE_POLL_MS	1000U
 /* At most one uevent per this interval; the last change is always sent. */
 #define VMCLOCK_UEVENT_GAP_MS	100
 
@@ -71,6 +78,9 @@ struct vmclock_state {
 	struct delayed_work work;
 	struct list_head node;		/* on the list poll_interval_ms kicks */
 	bool has_notify;		/* an ACPI Notify or DT irq is wired up */
+	bool polling_fast;		/* at poll_interval_ms: a reader waits */
+	spinlock_t detector_lock;	/* detector_stopped against poll() */
+	bool detector_stopped;		/* unbinding: no more kicks from poll() */
 	u32 last_seq;
 	u64 last_marker;
 	u64 last_generation;
@@ -109,5 +119,9 @@ void vmclock_debugfs_exit(void);
 /* notify.c */
 int vmclock_notify_init(struct vmclock_state *st,
 			const struct vmclock_snap *snap);
+void vmclock_detector_prepare(struct vmclock_state *st);
+void vmclock_listen(struct vmclock_state *st);
+int vmclock_notify_module_init(void);
+void vmclock_notify_module_exit(void);
 
 #endif /* _PTP_VMCLOCK_H */
