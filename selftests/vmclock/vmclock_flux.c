@@ -104,6 +104,24 @@ static void tally_check(const struct tally *t, const struct stall_stats *st,
 		 (unsigned long long)(t->max_ns / 1000));
 }
 
+/*
+ * A call starts inside a window only when the window opens in the few us
+ * between two calls, so over a second either path may see none by chance.
+ * Every CATCH_EVERY-th call of each path therefore waits (up to 20 ms) for
+ * a window to open first.
+ */
+#define CATCH_EVERY	16
+
+static void catch_window(const struct vmc_map *m, unsigned int call)
+{
+	uint64_t end = mono_ns() + 20000000ULL;
+
+	if (call % CATCH_EVERY)
+		return;
+	while (!(seq_of(m) & 1) && mono_ns() < end)
+		;
+}
+
 /* One second of reads through both paths while the host stalls. */
 static void check_reads_in_flux(const struct vmc_map *m, int ptp)
 {
@@ -126,12 +144,14 @@ static void check_reads_in_flux(const struct vmc_map *m, int ptp)
 	}
 	end = mono_ns() + 1000000000ULL;
 	while (mono_ns() < end) {
+		catch_window(m, rd.calls);
 		odd = seq_of(m) & 1;
 		t0 = mono_ns();
 		ok = pread(m->fd, buf, sizeof(buf), 0) == (ssize_t)m->size;
 		tally_add(&rd, ok, odd, mono_ns() - t0);
 		if (ptp < 0)
 			continue;
+		catch_window(m, clk.calls + CATCH_EVERY / 2);
 		odd = seq_of(m) & 1;
 		t0 = mono_ns();
 		ok = !clock_gettime(FD_TO_CLOCKID(ptp), &ts);
