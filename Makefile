@@ -13,7 +13,9 @@
 #   make demo             set up, build, boot a demo guest and show the driver working
 #   make check            set up and run the whole test suite
 #   make unit             host unit tests of the core only
-#   make bench            boot guests and print the performance table
+#   make bench            boot guests and print the performance table, then
+#                         instructions per call under QEMU -icount (bench-icount)
+#   make bench-icount     that last part alone: ours against in-tree on 7.x
 #   make bench-lib        libvmclock now() vs clock_gettime, natively
 #   make userspace        libvmclock (shared, static) and the vmclock command
 #   make install-userspace   install them, <vmclock.h>, vmclock.pc, man pages
@@ -108,6 +110,10 @@ unit:
 
 bench: setup
 	bench/run.sh
+	bench/icount.sh
+
+bench-icount: setup
+	bench/icount.sh
 
 bench-lib:
 	bench/lib-bench.sh
@@ -137,4 +143,4 @@ clean:
 	$(MAKE) -C tests/vm/guest clean
 
 .PHONY: all modules install uninstall install-data uninstall-data dkms dkms-remove \
-	deb-prereq deb setup demo check unit bench clean userspace install-userspace bench-lib
+	deb-prereq deb setup demo check unit bench bench-icount clean userspace install-userspace bench-lib

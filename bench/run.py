@@ -57,24 +57,33 @@ def output_to(path):
             progress.close()
 
 
-def extra_cpio(initrd):
-    """Append rig/bin/vmclock-bench and rig/bench/guest.sh to initrd."""
+def append_cpio(initrd, files):
+    """Append files ({path in the guest: source}) to initrd as a second cpio
+    archive (the kernel unpacks concatenated archives)."""
     tree = tempfile.mkdtemp(prefix="bench-initrd-")
     try:
-        os.makedirs(os.path.join(tree, "rig", "bin"))
-        os.makedirs(os.path.join(tree, "rig", "bench"))
-        shutil.copy2(os.path.join(HERE, "build", "vmclock-bench"),
-                     os.path.join(tree, "rig", "bin", "vmclock-bench"))
-        shutil.copy2(os.path.join(HERE, "guest.sh"),
-                     os.path.join(tree, "rig", "bench", "guest.sh"))
-        # Directories too: the kernel does not create missing parents.
-        names = "\n".join(["rig", "rig/bin", "rig/bench", "rig/bin/vmclock-bench",
-                           "rig/bench/guest.sh"]) + "\n"
+        names = []
+        for dst, src in files.items():
+            parts = dst.split("/")
+            # Directories too: the kernel does not create missing parents.
+            for i in range(1, len(parts)):
+                d = "/".join(parts[:i])
+                if d not in names:
+                    names.append(d)
+            os.makedirs(os.path.join(tree, os.path.dirname(dst)), exist_ok=True)
+            shutil.copy2(src, os.path.join(tree, dst))
+            names.append(dst)
         with open(initrd, "ab") as f:
             subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=tree,
-                           input=names.encode(), stdout=f, check=True)
+                           input=("\n".join(names) + "\n").encode(), stdout=f, check=True)
     finally:
         shutil.rmtree(tree)
+
+
+def extra_cpio(initrd):
+    """Append rig/bin/vmclock-bench and rig/bench/guest.sh to initrd."""
+    append_cpio(initrd, {"rig/bin/vmclock-bench": os.path.join(HERE, "build", "vmclock-bench"),
+                         "rig/bench/guest.sh": os.path.join(HERE, "guest.sh")})
 
 
 def parse(text):

@@ -14,10 +14,12 @@
  * the saved page at the end). Rebinds the driver when it changes flags.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/netlink.h>
@@ -28,9 +30,17 @@
 
 #define FIRST_BOUND_MS	5000	/* detection is one timer period away */
 #define QUIET_MS	1000	/* how long we listen for more */
+/*
+ * With nobody waiting in poll() the driver looks at the page once a second
+ * (VMCLOCK_IDLE_POLL_MS, documented); the slack is for the guest's vCPU
+ * and the unbound worker getting a turn under TCG on a shared host.
+ */
+#define IDLE_POLL_MS	1000
+#define SCHED_SLACK_MS	500
 
 struct uev {
 	unsigned int count;	/* matching events seen */
+	uint64_t first_ns;	/* mono_ns() when the first arrived */
 	bool has_marker, has_seq, has_gen;
 	unsigned long long marker, seq, gen;
 	char first[256];	/* header of the first match, for messages */
@@ -134,6 +144,7 @@ static void collect(int fd, unsigned int first_ms, struct uev *u)
 			continue;
 		buf[n] = '\0';
 		if (parse_match(buf, (size_t)n, u) && !extended) {
+			u->first_ns = mono_ns();
 			extended = true;
 			end = mono_ns() + QUIET_MS * 1000000ULL;
 		}
@@ -162,6 +173,7 @@ static bool set_flags_rebind(u64 flags)
 static void check_disrupt(int fd, bool gen, const char *tag)
 {
 	struct vmclock_snap before, after;
+	uint64_t changed, late_ms;
 	struct uev u;
 	char name[160];
 	int ret;
@@ -172,6 +184,7 @@ static void check_disrupt(int fd, bool gen, const char *tag)
 	}
 	drain_socket(fd);
 	ret = host_cmd("%s", gen ? "disrupt --generation" : "disrupt");
+	changed = mono_ns();	/* the host has written the page by now */
 	collect(fd, FIRST_BOUND_MS, &u);
 	snprintf(name, sizeof(name), "%s: host changed the marker%s", tag,
 		 gen ? " and the generation" : "");
@@ -189,6 +202,14 @@ static void check_disrupt(int fd, bool gen, const char *tag)
 			return;
 	tap_diag("uevent %s: marker %llu seq %llu gen %s%llu", u.first,
 		 u.marker, u.seq, u.has_gen ? "" : "(absent) ", u.gen);
+	late_ms = u.first_ns > changed ? (u.first_ns - changed) / 1000000 : 0;
+	snprintf(name, sizeof(name), "%s: the uevent came within the idle period (%d ms), nobody waiting",
+		 tag, IDLE_POLL_MS);
+	tap_check(late_ms <= IDLE_POLL_MS + SCHED_SLACK_MS, name,
+		  "%llu ms after the host's change (at most %d + %d)",
+		  (unsigned long long)late_ms, IDLE_POLL_MS, SCHED_SLACK_MS);
+	tap_diag("%s: uevent %llu ms after the change", tag,
+		 (unsigned long long)late_ms);
 
 	snprintf(name, sizeof(name), "%s: VMCLOCK_DISRUPTION_MARKER equals the page", tag);
 	tap_check(u.has_marker && u.marker == after.disruption_marker, name,
@@ -251,16 +272,27 @@ static void check_max_values(int fd)
 static void check_flapping(int fd)
 {
 	const char *name = "marker flapping: at most one uevent per 100 ms";
+	struct epoll_event ev = { .events = EPOLLIN };
 	struct vmclock_snap after;
 	char interval[32] = "100";
 	uint64_t t0, ms, bound;
+	int i, ret = 0, waiter, ep;
 	struct uev u;
-	int i, ret = 0;
 
+	/*
+	 * A reader registered with epoll waits on the device throughout, so
+	 * the detector polls at poll_interval_ms and sees every flap.
+	 */
+	waiter = open(VMC_DEV, O_RDONLY);
+	ep = epoll_create1(0);
+	if (waiter < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, waiter, &ev)) {
+		tap_fail(name, "cannot register a waiter: %s", strerror(errno));
+		goto out;
+	}
 	param_read("poll_interval_ms", interval, sizeof(interval));
 	if (param_write("poll_interval_ms", "1")) {
 		tap_fail(name, "cannot set poll_interval_ms=1");
-		return;
+		goto out;
 	}
 	drain_socket(fd);
 	t0 = mono_ns();
@@ -274,7 +306,7 @@ static void check_flapping(int fd)
 	param_write("poll_interval_ms", interval);
 	if (ret) {
 		tap_fail(name, "%s", host_error());
-		return;
+		goto out;
 	}
 	/* The first at once, then one per started 100 ms, the last included. */
 	bound = 2 + ms / COALESCE_MS;
@@ -289,6 +321,11 @@ static void check_flapping(int fd)
 		  "last uevent %s%llu, page %llu",
 		  u.last_has_marker ? "" : "(absent) ", u.last_marker,
 		  (unsigned long long)after.disruption_marker);
+out:
+	if (ep >= 0)
+		close(ep);
+	if (waiter >= 0)
+		close(waiter);
 }
 
 static void check_ordinary(int fd)

@@ -97,6 +97,7 @@ static void vmclock_state_release(struct kref *kref)
 
 	if (st->page)
 		memunmap((void *)st->page);
+	free_percpu(st->ptp_page_reads);
 	kfree(st);
 }
 
@@ -324,10 +325,16 @@ static int vmclock_probe(struct platform_device *pdev)
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
+	st->ptp_page_reads = alloc_percpu(u64);
+	if (!st->ptp_page_reads) {
+		kfree(st);
+		return -ENOMEM;
+	}
 	kref_init(&st->kref);
 	st->dev = dev;
 	init_waitqueue_head(&st->waitq);
 	INIT_LIST_HEAD(&st->node);
+	vmclock_detector_prepare(st);
 
 	/* From here on the device's reference is dropped by devm. */
 	ret = devm_add_action_or_reset(dev, vmclock_put_action, st);
@@ -354,6 +361,10 @@ static int vmclock_probe(struct platform_device *pdev)
 	if (ret)
 		return ret;
 	snprintf(st->name, sizeof(st->name), "vmclock%d", st->index);
+
+	ret = vmclock_debugfs_add(st);
+	if (ret)
+		return ret;
 
 	/*
 	 * Teardown runs in reverse: notification sources go first, then the
@@ -411,13 +422,26 @@ static struct platform_driver vmclock_platform_driver = {
 
 static int __init vmclock_init(void)
 {
-	return platform_driver_register(&vmclock_platform_driver);
+	int ret;
+
+	ret = vmclock_notify_module_init();
+	if (ret)
+		return ret;
+	vmclock_debugfs_init();
+	ret = platform_driver_register(&vmclock_platform_driver);
+	if (ret) {
+		vmclock_debugfs_exit();
+		vmclock_notify_module_exit();
+	}
+	return ret;
 }
 module_init(vmclock_init);
 
 static void __exit vmclock_exit(void)
 {
 	platform_driver_unregister(&vmclock_platform_driver);
+	vmclock_debugfs_exit();
+	vmclock_notify_module_exit();
 	ida_destroy(&vmclock_ida);
 }
 module_exit(vmclock_exit);

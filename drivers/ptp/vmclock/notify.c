@@ -7,7 +7,10 @@
  * disruption_marker or vm_generation_counter also sends one KOBJ_CHANGE
  * uevent (at most one per VMCLOCK_UEVENT_GAP_MS). The work runs when the
  * hypervisor notifies (ACPI Notify or the DT interrupt, if the page has
- * NOTIFICATION_PRESENT), and otherwise polls every poll_interval_ms.
+ * NOTIFICATION_PRESENT), and otherwise polls: every poll_interval_ms while
+ * a reader waits in poll() on /dev/vmclockN, else only every
+ * VMCLOCK_IDLE_POLL_MS, which bounds how late a disruption's uevent comes
+ * and keeps an idle guest from waking ten times a second for nobody.
  */
 
 #include <linux/acpi.h>
@@ -19,9 +22,13 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
+#include <linux/spinlock.h>
 
 #include "compat.h"
 #include "vmclock.h"
+
+/* Our own workqueue: the system_wq name is deprecated since 7.x. */
+static struct workqueue_struct *vmclock_wq;
 
 /* Devices whose detector a change of poll_interval_ms must kick. */
 static LIST_HEAD(vmclock_devices);
@@ -42,7 +49,7 @@ static int vmclock_poll_interval_set(const char *val,
 	/* Let each detector pick the new interval up now, not a period later. */
 	mutex_lock(&vmclock_devices_lock);
 	list_for_each_entry(st, &vmclock_devices, node)
-		mod_delayed_work(system_wq, &st->work, 0);
+		mod_delayed_work(vmclock_wq, &st->work, 0);
 	mutex_unlock(&vmclock_devices_lock);
 	return 0;
 }
@@ -113,12 +120,31 @@ static void vmclock_compare(struct vmclock_state *st,
 		wake_up_interruptible_all(&st->waitq);
 }
 
+/*
+ * The polling period: poll_interval_ms while a reader waits, else at least
+ * VMCLOCK_IDLE_POLL_MS. polling_fast goes false before the wait queue is
+ * looked at, and vmclock_listen() looks at polling_fast after queueing its
+ * reader, both behind a full barrier: one of the two sees the other.
+ */
+static unsigned long vmclock_poll_delay(struct vmclock_state *st,
+					unsigned int interval)
+{
+	if (!interval)
+		return 0;
+	WRITE_ONCE(st->polling_fast, false);
+	if (wq_has_sleeper(&st->waitq)) {
+		WRITE_ONCE(st->polling_fast, true);
+		return msecs_to_jiffies(interval);
+	}
+	return msecs_to_jiffies(max(interval, VMCLOCK_IDLE_POLL_MS));
+}
+
 static void vmclock_detect(struct work_struct *work)
 {
 	struct vmclock_state *st = container_of(to_delayed_work(work),
 						struct vmclock_state, work);
 	unsigned int interval = READ_ONCE(vmclock_poll_interval_ms);
-	unsigned long delay = interval ? msecs_to_jiffies(interval) : 0;
+	unsigned long delay = vmclock_poll_delay(st, interval);
 	struct vmclock_snap snap;
 
 	if (!vmclock_snapshot(st, &snap, NULL, NULL)) {
@@ -144,12 +170,42 @@ static void vmclock_detect(struct work_struct *work)
 
 	/* No delay: no timer, the next run comes from a notification. */
 	if (delay)
-		queue_delayed_work(system_wq, &st->work, delay);
+		queue_delayed_work(vmclock_wq, &st->work, delay);
 }
 
 static void vmclock_kick(struct vmclock_state *st)
 {
-	mod_delayed_work(system_wq, &st->work, 0);
+	mod_delayed_work(vmclock_wq, &st->work, 0);
+}
+
+/**
+ * vmclock_listen() - a reader may have been queued to wait for a change.
+ * @st: the device, polled by its timer (not notified)
+ *
+ * Called by poll() after poll_wait(). If someone waits and the detector is
+ * on its idle period, it runs now and goes on at poll_interval_ms while
+ * anyone waits. A poll() that does not wait (a zero timeout, epoll_wait()
+ * on a file already registered) leaves the detector alone.
+ */
+void vmclock_listen(struct vmclock_state *st)
+{
+	/*
+	 * Pairs with wq_has_sleeper() in vmclock_poll_delay(): our entry on
+	 * the wait queue is visible before polling_fast is read.
+	 */
+	smp_mb();
+	if (READ_ONCE(st->polling_fast))
+		return;
+	/* Empty (after the barrier) only if this poll() did not queue itself. */
+	if (!waitqueue_active(&st->waitq))
+		return;
+	WRITE_ONCE(st->polling_fast, true);
+
+	/* Not after vmclock_detector_stop(): nothing would cancel it. */
+	spin_lock(&st->detector_lock);
+	if (!st->detector_stopped)
+		vmclock_kick(st);
+	spin_unlock(&st->detector_lock);
 }
 
 static void vmclock_detector_stop(void *data)
@@ -159,6 +215,9 @@ static void vmclock_detector_stop(void *data)
 	mutex_lock(&vmclock_devices_lock);
 	list_del_init(&st->node);
 	mutex_unlock(&vmclock_devices_lock);
+	spin_lock(&st->detector_lock);
+	st->detector_stopped = true;
+	spin_unlock(&st->detector_lock);
 
 	/* Nothing can queue the work any more; it may still requeue itself. */
 	cancel_delayed_work_sync(&st->work);
@@ -230,6 +289,20 @@ static int vmclock_irq_init(struct vmclock_state *st)
 }
 
 /**
+ * vmclock_detector_prepare() - the detector's state, not running yet.
+ * @st: the device, before its misc device is registered
+ *
+ * A poll() may come as soon as the misc device exists, before
+ * vmclock_notify_init(): it finds the detector stopped and leaves it alone.
+ */
+void vmclock_detector_prepare(struct vmclock_state *st)
+{
+	spin_lock_init(&st->detector_lock);
+	st->detector_stopped = true;
+	INIT_DELAYED_WORK(&st->work, vmclock_detect);
+}
+
+/**
  * vmclock_notify_init() - start the change detector.
  * @st: the device, with its misc device and PTP clock registered
  * @snap: the copy of the page taken at probe, the baseline for changes
@@ -246,7 +319,6 @@ int vmclock_notify_init(struct vmclock_state *st,
 	st->last_marker = snap->disruption_marker;
 	st->last_generation = snap->vm_generation_counter;
 	st->uevent_after = jiffies;
-	INIT_DELAYED_WORK(&st->work, vmclock_detect);
 
 	mutex_lock(&vmclock_devices_lock);
 	list_add_tail(&st->node, &vmclock_devices);
@@ -255,6 +327,9 @@ int vmclock_notify_init(struct vmclock_state *st,
 	ret = devm_add_action_or_reset(st->dev, vmclock_detector_stop, st);
 	if (ret)
 		return ret;
+	spin_lock(&st->detector_lock);
+	st->detector_stopped = false;
+	spin_unlock(&st->detector_lock);
 
 	if (has_acpi_companion(st->dev))
 		ret = vmclock_acpi_notify_init(st);
@@ -265,4 +340,16 @@ int vmclock_notify_init(struct vmclock_state *st,
 
 	vmclock_kick(st);
 	return 0;
+}
+
+int vmclock_notify_module_init(void)
+{
+	/* Unbound: no CPU in particular needs to wake for a look at the page. */
+	vmclock_wq = alloc_workqueue("vmclock", WQ_UNBOUND, 0);
+	return vmclock_wq ? 0 : -ENOMEM;
+}
+
+void vmclock_notify_module_exit(void)
+{
+	destroy_workqueue(vmclock_wq);
 }

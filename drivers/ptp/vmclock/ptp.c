@@ -7,7 +7,9 @@
  * contents it is converted with belong together. Cross-timestamps hand that
  * same counter reading to the timekeeper: the TSC or the Arm arch counter,
  * or on an x86 guest running on kvm-clock the same TSC reading converted
- * through this CPU's pvclock page.
+ * through this CPU's pvclock page. Which of these the system clock takes is
+ * asked without the page and remembered per device, so that a PRECISE reads
+ * the page once; a clocksource change makes the next one choose again.
  */
 
 #include <linux/device.h>
@@ -153,6 +155,7 @@ static int vmclock_read_time(struct vmclock_state *st, struct vmclock_read *rd,
 	ret = vmclock_snapshot(st, &snap, read_counter, rd);
 	if (ret)
 		return ret;
+	this_cpu_inc(*st->ptp_page_reads);
 	if (rd->err)
 		return rd->err;
 
@@ -213,6 +216,37 @@ static int vmclock_device_time(ktime_t *device,
 	return 0;
 }
 
+/*
+ * The counter alone, without the page: whether the timekeeper takes this
+ * kind of counter reading now. The device time is thrown away.
+ */
+static int vmclock_counter_only(ktime_t *device,
+				struct system_counterval_t *sys, void *ctx)
+{
+	struct vmclock_read *rd = ctx;
+
+	rd->err = 0;
+	if (rd->sys == VMCLOCK_SYS_KVM_CLOCK)
+		vmclock_read_counter_kvmclock(rd);
+	else
+		vmclock_read_counter(rd);
+	if (rd->err)
+		return rd->err;
+
+	*device = 0;
+	*sys = vmclock_system_counterval(rd->sys_cycles, rd->sys);
+	return 0;
+}
+
+static bool vmclock_counter_accepted(enum vmclock_sys_counter which)
+{
+	struct system_device_crosststamp unused;
+	struct vmclock_read rd = { .sys = which };
+
+	return !get_device_system_crosststamp(vmclock_counter_only, &rd, NULL,
+					      &unused);
+}
+
 #ifdef VMCLOCK_COMPAT_TSC_SNAPSHOT
 struct vmclock_snapshot_read {
 	struct vmclock_read rd;
@@ -226,7 +260,8 @@ static u64 vmclock_read_counter_snapshot(void *ctx)
 
 	sr = container_of(rd, struct vmclock_snapshot_read, rd);
 
-	sr->rd.err = vmclock_tsc_snapshot(&sr->snap) ? 0 : -EOPNOTSUPP;
+	/* Not on the TSC: the same answer the timekeeper gives the others. */
+	sr->rd.err = vmclock_tsc_snapshot(&sr->snap) ? 0 : -ENODEV;
 	return sr->snap.cycles;
 }
 
@@ -247,35 +282,83 @@ static int vmclock_snapshot_crosststamp(struct vmclock_state *st,
 	xts->sys_monoraw = sr.snap.raw;
 	return 0;
 }
+
+static bool vmclock_snapshot_on_tsc(void)
+{
+	struct system_time_snapshot snap;
+
+	return vmclock_tsc_snapshot(&snap);
+}
 #else
 static int vmclock_snapshot_crosststamp(struct vmclock_state *st,
 					struct system_device_crosststamp *xts)
 {
-	return -EOPNOTSUPP;
+	return -ENODEV;
+}
+
+static bool vmclock_snapshot_on_tsc(void)
+{
+	return false;
 }
 #endif
 
+/*
+ * The first method, in order of preference, that the system clock takes
+ * now: asked without reading the page, so that choosing costs no page read.
+ */
+static enum vmclock_xts vmclock_xts_choose(void)
+{
+	if (vmclock_counter_accepted(VMCLOCK_SYS_CPU_COUNTER))
+		return VMCLOCK_XTS_CPU_COUNTER;
+	if (vmclock_kvmclock_present() &&
+	    vmclock_counter_accepted(VMCLOCK_SYS_KVM_CLOCK))
+		return VMCLOCK_XTS_KVM_CLOCK;
+	if (vmclock_snapshot_on_tsc())
+		return VMCLOCK_XTS_TSC_SNAPSHOT;
+	return VMCLOCK_XTS_UNKNOWN;
+}
+
+/* One cross-timestamp by @method: -ENODEV when the clocksource is another. */
+static int vmclock_xts_read(struct vmclock_state *st, enum vmclock_xts method,
+			    struct system_device_crosststamp *xtstamp)
+{
+	struct vmclock_xtstamp xt = { .st = st };
+
+	switch (method) {
+	case VMCLOCK_XTS_CPU_COUNTER:
+		xt.rd.sys = VMCLOCK_SYS_CPU_COUNTER;
+		break;
+	case VMCLOCK_XTS_KVM_CLOCK:
+		xt.rd.sys = VMCLOCK_SYS_KVM_CLOCK;
+		break;
+	case VMCLOCK_XTS_TSC_SNAPSHOT:
+		return vmclock_snapshot_crosststamp(st, xtstamp);
+	default:
+		return -ENODEV;
+	}
+	return get_device_system_crosststamp(vmclock_device_time, &xt, NULL,
+					     xtstamp);
+}
+
+/*
+ * The method that worked last goes first and reads the page once. Only
+ * when it finds another clocksource (the first call, or the system clock
+ * switched) is a method chosen again, and the page read a second time.
+ */
 static int vmclock_getcrosststamp(struct ptp_clock_info *info,
 				  struct system_device_crosststamp *xtstamp)
 {
-	struct vmclock_xtstamp xt = {
-		.st = container_of(info, struct vmclock_state, ptp_info),
-		.rd.sys = VMCLOCK_SYS_CPU_COUNTER,
-	};
+	struct vmclock_state *st = container_of(info, struct vmclock_state,
+						ptp_info);
+	enum vmclock_xts method = READ_ONCE(st->xts);
 	int ret;
 
-	ret = get_device_system_crosststamp(vmclock_device_time, &xt, NULL,
-					    xtstamp);
-
-	/* The timekeeper runs on another clocksource: try kvm-clock. */
-	if (ret == -ENODEV && vmclock_kvmclock_present()) {
-		xt.rd.sys = VMCLOCK_SYS_KVM_CLOCK;
-		ret = get_device_system_crosststamp(vmclock_device_time, &xt,
-						    NULL, xtstamp);
+	ret = vmclock_xts_read(st, method, xtstamp);
+	if (ret == -ENODEV) {
+		method = vmclock_xts_choose();
+		WRITE_ONCE(st->xts, method);
+		ret = vmclock_xts_read(st, method, xtstamp);
 	}
-
-	if (ret == -ENODEV)
-		ret = vmclock_snapshot_crosststamp(xt.st, xtstamp);
 
 	/* Nothing relates the system clock to the page's counter. */
 	if (ret == -ENODEV)

@@ -13,7 +13,9 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
+#include <linux/percpu.h>
 #include <linux/ptp_clock_kernel.h>
+#include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -30,8 +32,22 @@
 #define VMCLOCK_SEQ_TIMEOUT_MS	100
 /* Probe waits this long for a page still being set up or in flux. */
 #define VMCLOCK_PROBE_WAIT_MS	1000
+/*
+ * Without notifications and with no reader waiting in poll(), the detector
+ * looks at the page this often (or every poll_interval_ms, if longer): a
+ * disruption's uevent comes at most this late (plus a scheduling delay).
+ */
+#define VMCLOCK_IDLE_POLL_MS	1000U
 /* At most one uevent per this interval; the last change is always sent. */
 #define VMCLOCK_UEVENT_GAP_MS	100
+
+/* How PTP_SYS_OFFSET_PRECISE relates the page's counter to system time. */
+enum vmclock_xts {
+	VMCLOCK_XTS_UNKNOWN,		/* choose at the next PRECISE */
+	VMCLOCK_XTS_CPU_COUNTER,	/* timekeeper on the TSC / arch counter */
+	VMCLOCK_XTS_KVM_CLOCK,		/* timekeeper on kvm-clock */
+	VMCLOCK_XTS_TSC_SNAPSHOT,	/* before 6.9: a timekeeper snapshot */
+};
 
 struct vmclock_state {
 	struct kref kref;
@@ -49,6 +65,9 @@ struct vmclock_state {
 	struct ptp_clock_info ptp_info;
 	struct ptp_clock *ptp;
 	enum vmclock_scale scale;
+	enum vmclock_xts xts;		/* the method that worked last */
+	u64 __percpu *ptp_page_reads;	/* consistent copies for the clock */
+	struct dentry *debugfs;		/* vmclock/vmclockN */
 
 	/* /dev/vmclockN (unregistered when the page is smaller than a page). */
 	struct miscdevice miscdev;
@@ -59,6 +78,9 @@ struct vmclock_state {
 	struct delayed_work work;
 	struct list_head node;		/* on the list poll_interval_ms kicks */
 	bool has_notify;		/* an ACPI Notify or DT irq is wired up */
+	bool polling_fast;		/* at poll_interval_ms: a reader waits */
+	spinlock_t detector_lock;	/* detector_stopped against poll() */
+	bool detector_stopped;		/* unbinding: no more kicks from poll() */
 	u32 last_seq;
 	u64 last_marker;
 	u64 last_generation;
@@ -89,8 +111,17 @@ int vmclock_ptp_register(struct vmclock_state *st);
 /* miscdev.c */
 int vmclock_miscdev_register(struct vmclock_state *st);
 
+/* debugfs.c */
+int vmclock_debugfs_add(struct vmclock_state *st);
+void vmclock_debugfs_init(void);
+void vmclock_debugfs_exit(void);
+
 /* notify.c */
 int vmclock_notify_init(struct vmclock_state *st,
 			const struct vmclock_snap *snap);
+void vmclock_detector_prepare(struct vmclock_state *st);
+void vmclock_listen(struct vmclock_state *st);
+int vmclock_notify_module_init(void);
+void vmclock_notify_module_exit(void);
 
 #endif /* _PTP_VMCLOCK_H */

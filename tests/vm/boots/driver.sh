@@ -7,3 +7,4 @@
 #
 # The driver's in-guest selftests (selftests/vmclock) on every kernel.
 driver_selftests
+idle_wakeups

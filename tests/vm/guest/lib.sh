@@ -113,7 +113,7 @@ bring_up() {
 driver_selftests() {
 	bring_up
 	export VMCLOCK_KO=/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko
-	for t in ${RIG_SELFTESTS:-vmclock_dev vmclock_ptp vmclock_flux vmclock_poll vmclock_uevent vmclock_probe vmclock_lifecycle}; do
+	for t in ${RIG_SELFTESTS:-vmclock_dev vmclock_ptp vmclock_xts vmclock_flux vmclock_poll vmclock_uevent vmclock_probe vmclock_lifecycle}; do
 		# Poll and uevent checks time the page's updates: no steady ones then.
 		case $t in vmclock_poll|vmclock_uevent) host steady --stop >/dev/null ;; esac
 		echo "# selftest $t"
@@ -215,4 +215,50 @@ libvmclock_checks() {
 	cat /tmp/libcheck.out
 	check "vmclock-libcheck disruption exits 0" [ $lib_rc = 0 ]
 	check "vmclock check after the disruption: usable again" vmclock check
+}
+
+# detector_runs SECONDS: how many times the driver's change detector ran in
+# that time, from the workqueue_execute_start tracepoint (each run of it
+# without a notification is a wake-up by its own timer).
+detector_runs() {
+	t=/sys/kernel/tracing
+	[ -e $t/trace ] || mount -t tracefs tracefs $t 2>/dev/null || return 1
+	ev=$t/events/workqueue/workqueue_execute_start
+	[ -e $ev/enable ] || return 1
+	echo 0 > $t/tracing_on; echo > $t/trace
+	echo 1 > $ev/enable; echo 1 > $t/tracing_on
+	sleep "$1"
+	echo 0 > $t/tracing_on; echo 0 > $ev/enable
+	grep -c "function vmclock_detect" $t/trace
+}
+
+# idle_wakeups: with no notification and nobody waiting in poll(), the
+# detector looks at the page at most once a second (VMCLOCK_IDLE_POLL_MS);
+# with a reader waiting, every poll_interval_ms (100) again.
+idle_wakeups() {
+	secs=10
+	if ! [ -e /sys/kernel/tracing/trace ] && ! mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null; then
+		skip "idle guest: the detector wakes at most once a second" "no tracefs in this kernel"
+		return 0
+	fi
+	idle=$(detector_runs $secs)
+	echo "# detector runs in $secs s, nobody waiting: ${idle:-unknown}"
+	# A window of N s holds at most N + 1 runs one second apart.
+	check "idle guest: the detector wakes at most once a second" [ "${idle:-none}" -le $((secs + 1)) ]
+	vmclock watch -n 1 -t 60 >/dev/null 2>&1 &
+	waiter=$!
+	sleep 1
+	busy=$(detector_runs 5)
+	kill $waiter 2>/dev/null; wait $waiter 2>/dev/null
+	echo "# detector runs in 5 s, a reader waiting in poll(): ${busy:-unknown}"
+	# About 50 at poll_interval_ms 100. A detector that ignored the waiter
+	# would run about 12 times: 6 on its idle period, and as often again
+	# kicked by the reader re-entering poll() after the host's steady updates.
+	check "a reader waiting in poll(): the detector polls at poll_interval_ms again" [ "${busy:-none}" -ge 25 ]
+	check "the kernel log calls none of our work items' workqueues deprecated" no_deprecated_workqueue
+}
+
+# Linux 7.2 names a driver that queues work on system_wq in its log.
+no_deprecated_workqueue() {
+	! dmesg | grep -q "vmclock.*enqueued on deprecated workqueue"
 }

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmclock-insns: guest instructions per call of the driver's shared paths,
+ * for a guest under QEMU -icount shift=0 (bench/icount.py). There the
+ * guest TSC advances one tick per executed guest instruction, so a TSC
+ * difference counts instructions: of this program, of the kernel, of any
+ * interrupt that lands in between. Each path is called CALLS times and the
+ * cheapest call is the figure: an interrupt, an allocator refill or a page
+ * retry only ever adds, so the minimum is the path itself, and it repeats
+ * exactly from run to run.
+ *
+ *   vmclock-insns --ptp /dev/ptpN --dev /dev/vmclock0
+ *   -> insns extended=N precise=N gettime=N read=N   (per call; extended
+ *      per sample of a 25-sample PTP_SYS_OFFSET_EXTENDED2; loop: the two
+ *      counter reads, already taken off the others)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+#include <linux/ptp_clock.h>
+
+#define CALLS	500
+#define FD_TO_CLOCKID(fd)	((~(clockid_t)(fd) << 3) | 3)	/* posix-clock.h */
+
+static int ptp_fd, dev_fd;
+
+static uint64_t insns_now(void)
+{
+	uint64_t t;
+
+	_mm_lfence();
+	t = __rdtsc();
+	_mm_lfence();
+	return t;
+}
+
+static bool call_extended(void)
+{
+	struct ptp_sys_offset_extended req;
+
+	memset(&req, 0, sizeof(req));
+	req.n_samples = PTP_MAX_SAMPLES;
+	return !ioctl(ptp_fd, PTP_SYS_OFFSET_EXTENDED2, &req);
+}
+
+static bool call_precise(void)
+{
+	struct ptp_sys_offset_precise req;
+
+	memset(&req, 0, sizeof(req));
+	return !ioctl(ptp_fd, PTP_SYS_OFFSET_PRECISE2, &req);
+}
+
+static bool call_gettime(void)
+{
+	struct timespec ts;
+
+	return !clock_gettime(FD_TO_CLOCKID(ptp_fd), &ts);
+}
+
+static bool call_read(void)
+{
+	static char page[4096];
+
+	return pread(dev_fd, page, sizeof(page), 0) > 0;
+}
+
+static bool call_nothing(void)
+{
+	return true;
+}
+
+/*
+ * Instructions of the cheapest of CALLS calls; -1 when a call failed. One
+ * call at a time: a batch would take in the allocator's occasional refill
+ * (the ioctl and read() paths allocate) and vary by a few instructions.
+ */
+static int64_t insns_per_call(bool (*fn)(void))
+{
+	uint64_t best = UINT64_MAX;
+	int i;
+
+	if (!fn())		/* the first call may choose or fault in */
+		return -1;
+	for (i = 0; i < CALLS; i++) {
+		uint64_t t0 = insns_now(), t1;
+		bool ok = fn();
+
+		t1 = insns_now();
+		if (!ok)
+			return -1;
+		if (t1 - t0 < best)
+			best = t1 - t0;
+	}
+	return (int64_t)best;
+}
+
+int main(int argc, char **argv)
+{
+	const char *ptp = NULL, *dev = NULL;
+	int64_t loop, ext, pre, get, rd;
+	int i;
+
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--ptp"))
+			ptp = argv[i + 1];
+		else if (!strcmp(argv[i], "--dev"))
+			dev = argv[i + 1];
+	}
+	if (!ptp || !dev || i != argc) {
+		fprintf(stderr, "usage: vmclock-insns --ptp /dev/ptpN --dev /dev/vmclockN\n");
+		return 2;
+	}
+	ptp_fd = open(ptp, O_RDONLY | O_CLOEXEC);
+	dev_fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (ptp_fd < 0 || dev_fd < 0) {
+		fprintf(stderr, "vmclock-insns: cannot open %s / %s: %s\n", ptp, dev,
+			strerror(errno));
+		return 1;
+	}
+	/* The two counter reads around a call, taken off each figure. */
+	loop = insns_per_call(call_nothing);
+	ext = insns_per_call(call_extended);
+	pre = insns_per_call(call_precise);
+	get = insns_per_call(call_gettime);
+	rd = insns_per_call(call_read);
+	if (ext < 0 || pre < 0 || get < 0 || rd < 0) {
+		fprintf(stderr, "vmclock-insns: a call failed: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("insns extended=%.2f precise=%lld gettime=%lld read=%lld loop=%lld\n",
+	       (double)(ext - loop) / PTP_MAX_SAMPLES, (long long)(pre - loop),
+	       (long long)(get - loop), (long long)(rd - loop), (long long)loop);
+	return 0;
+}
