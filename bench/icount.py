@@ -44,11 +44,6 @@ SLOW_ANCHOR = "\tr->deadline_ns = ktime_get_mono_fast_ns()"
 SLOW_LOOP = "\tfor (int i = 0; i < 100; i++)\n\t\tbarrier();\n"
 
 
-def icount_machine(orig):
-    """The rig's machine, with the instruction counter as its clock."""
-    return lambda ram: orig(ram) + ["-icount", "shift=0"]
-
-
 def slow_module(kernel):
     """Our module with SLOW_LOOP in the page read, built in a private copy."""
     kver = rig.kernel_version(kernel)
@@ -100,7 +95,6 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="rounds per module (default 3)")
     args = ap.parse_args()
 
-    rig.machine_args = icount_machine(rig.machine_args)
     # The rig's TAP lines are progress here: stdout is for the table.
     with contextlib.redirect_stdout(sys.stderr):
         rig.build_host_parts()
