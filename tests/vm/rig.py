@@ -417,54 +417,47 @@ class Guest:
         self.actions = []   # (host action the guest asked for, outcome)
 
     def qemu_cmd(self, incoming=None):
-        if arm64.is_arm64(self.kernel):
-            return self.qemu_cmd_arm64(incoming)
-        kdir = os.path.join(CACHE, "kernels", self.kernel)
-        gpa = self.gpa
-        append = [f"rig.acpi={self.acpi}", "console=ttyS0", "loglevel=4", "panic=-1", "tsc=reliable",
-                  f"memmap=8K${gpa:#x}", f"rig.mailbox={gpa + 0x1000:#x}",
-                  f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
-        if self.boot.cmdline:
-            append.append(self.boot.cmdline)
-        cmd = ["qemu-system-x86_64"] + machine_args(self.ram, self.boot.icount) + [
-               "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", self.initrd,
-               "-append", " ".join(append),
-               "-display", "none", "-no-reboot", "-nodefaults",
-               "-chardev", f"file,id=ser,path={self.log},append=on", "-serial", "chardev:ser",
-               "-monitor", f"unix:{self.monitor},server=on,wait=off"]
-        if self.aml:
-            cmd += ["-acpitable", f"file={self.aml}"]
-        if self.boot.qemu_vmclock:
-            cmd += ["-device", "vmclock"]
-        if incoming:
-            cmd += ["-incoming", incoming]
-        return cmd
-
-    def qemu_cmd_arm64(self, incoming=None, dtb=None):
-        """The arm64 guest: its device tree describes the page (no ACPI)."""
-        kdir = os.path.join(CACHE, "kernels", self.kernel)
-        append = [f"rig.acpi={self.acpi}", "console=ttyAMA0", "loglevel=4", "panic=-1",
+        """The guest's QEMU command line; with INCOMING, one restoring a saved state."""
+        append = [f"rig.acpi={self.acpi}", "loglevel=4", "panic=-1",
                   f"rig.mailbox={self.gpa + 0x1000:#x}",
                   f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
         if self.boot.cmdline:
             append.append(self.boot.cmdline)
-        if dtb is None:
-            # The page and the rig's mailbox after it, as memmap=8K on x86.
-            dtb, pl061 = arm64.make_dtb(
-                ["qemu-system-aarch64"] + arm64.machine_args(self.ram, RAM_MB) + ["-nodefaults"],
-                self.workdir, self.gpa, 0x2000, self.boot.dt)
-            if pl061 is not None:
-                append.append(f"rig.pl061={pl061:#x}")
-        cmd = ["qemu-system-aarch64"] + arm64.machine_args(self.ram, RAM_MB) + [
-               "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", self.initrd,
-               "-append", " ".join(append),
+        if arm64.is_arm64(self.kernel):
+            machine, devices = self.arm64_machine(append)
+        else:
+            machine, devices = self.x86_machine(append)
+        cmd = machine + [
+               "-kernel", os.path.join(CACHE, "kernels", self.kernel, "vmlinuz"),
+               "-initrd", self.initrd, "-append", " ".join(append),
                "-display", "none", "-no-reboot", "-nodefaults",
                "-chardev", f"file,id=ser,path={self.log},append=on", "-serial", "chardev:ser",
-               "-monitor", f"unix:{self.monitor},server=on,wait=off"]
-        cmd += ["-dtb", dtb]
+               "-monitor", f"unix:{self.monitor},server=on,wait=off"] + devices
         if incoming:
             cmd += ["-incoming", incoming]
         return cmd
+
+    def x86_machine(self, append):
+        """QEMU and its machine for x86, and the devices that hold the page
+        (our SSDT, QEMU's own vmclock); adds to the kernel command line."""
+        append += ["console=ttyS0", "tsc=reliable", f"memmap=8K${self.gpa:#x}"]
+        devices = []
+        if self.aml:
+            devices += ["-acpitable", f"file={self.aml}"]
+        if self.boot.qemu_vmclock:
+            devices += ["-device", "vmclock"]
+        return ["qemu-system-x86_64"] + machine_args(self.ram, self.boot.icount), devices
+
+    def arm64_machine(self, append):
+        """The same for arm64: its device tree describes the page (no ACPI)."""
+        machine = ["qemu-system-aarch64"] + arm64.machine_args(self.ram, RAM_MB)
+        # The page and the rig's mailbox after it, as memmap=8K on x86.
+        dtb, pl061 = arm64.make_dtb(machine + ["-nodefaults"], self.workdir, self.gpa, 0x2000,
+                                    self.boot.dt)
+        append.append("console=ttyAMA0")
+        if pl061 is not None:
+            append.append(f"rig.pl061={pl061:#x}")
+        return machine, ["-dtb", dtb]
 
     def start(self):
         with open(self.ram, "wb") as f:
