@@ -217,12 +217,17 @@ libvmclock_checks() {
 	check "vmclock check after the disruption: usable again" vmclock check
 }
 
+# tracefs_ready: tracefs mounted at /sys/kernel/tracing (mounting it if need be).
+tracefs_ready() {
+	[ -e /sys/kernel/tracing/trace ] || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+}
+
 # detector_runs SECONDS: how many times the driver's change detector ran in
 # that time, from the workqueue_execute_start tracepoint (each run of it
 # without a notification is a wake-up by its own timer).
 detector_runs() {
 	t=/sys/kernel/tracing
-	[ -e $t/trace ] || mount -t tracefs tracefs $t 2>/dev/null || return 1
+	tracefs_ready || return 1
 	ev=$t/events/workqueue/workqueue_execute_start
 	[ -e $ev/enable ] || return 1
 	echo 0 > $t/tracing_on; echo > $t/trace
@@ -237,7 +242,7 @@ detector_runs() {
 # with a reader waiting, every poll_interval_ms (100) again.
 idle_wakeups() {
 	secs=10
-	if ! [ -e /sys/kernel/tracing/trace ] && ! mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null; then
+	if ! tracefs_ready; then
 		skip "idle guest: the detector wakes at most once a second" "no tracefs in this kernel"
 		return 0
 	fi
