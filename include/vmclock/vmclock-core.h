@@ -19,7 +19,8 @@
  * struct vmclock_snap      -- CPU-order copy of the seq-protected fields
  * vmclock_snap_read()      -- one attempt of the seq reader
  * vmclock_disruption_read() -- one attempt at the marker and generation only
- * vmclock_snap_time()      -- counter -> time in the page's scale, + bounds
+ * vmclock_snap_instant()   -- counter -> time in the page's scale
+ * vmclock_snap_time()      -- the same, + error bounds
  * vmclock_scale_offset()   -- seconds to add to reach TAI or UTC
  * vmclock_pvclock_ns()     -- kvm-clock (pvclock) TSC -> ns conversion
  */
@@ -264,28 +265,28 @@ static inline u64 vmclock_error_ns(u64 time_err, u64 dist, u64 rate,
 }
 
 /*
- * vmclock_snap_time() - the time at @counter according to @snap.
+ * vmclock_snap_instant() - the time at @counter according to @snap, without
+ * its error bounds (both set to unknown): for readers that return the time
+ * alone, such as a PTP clock, and should not pay for the bounds' 128-bit
+ * products.
  * Uses delta = counter - counter_value as a signed distance. Ahead of C1
  * the page's time is extrapolated however old the clock data is (nothing
- * obliges a hypervisor to refresh it; the error bounds grow with the
- * distance instead); behind C1 only up to VMCLOCK_MAX_BEHIND_SEC, else
- * -ERANGE. Period 0 or a shift above 63: -EINVAL. Error bounds:
- * time_*error + |delta| * period_*error (each only when its VALID flag is
- * set, else unknown), rounded up, saturating at U64_MAX. The time itself is
- * the exact value floored to 2^-64 s (also behind C1), so it never
- * decreases as @counter grows; a result below 0 or at or above 2^64 s
- * (where the arithmetic would overflow) is -ERANGE.
+ * obliges a hypervisor to refresh it; vmclock_snap_time()'s error bounds
+ * grow with the distance instead); behind C1 only up to
+ * VMCLOCK_MAX_BEHIND_SEC, else -ERANGE. Period 0 or a shift above 63:
+ * -EINVAL. The time is the exact value floored to 2^-64 s (also behind C1),
+ * so it never decreases as @counter grows; a result below 0 or at or above
+ * 2^64 s (where the arithmetic would overflow) is -ERANGE.
  * Return: 0 or negative errno; @t untouched on error.
  */
-static inline int vmclock_snap_time(const struct vmclock_snap *snap,
-				    u64 counter, struct vmclock_time *t)
+static inline int vmclock_snap_instant(const struct vmclock_snap *snap,
+				       u64 counter, struct vmclock_time *t)
 {
 	unsigned int shift = snap->counter_period_shift;
 	u64 delta = counter - snap->counter_value;
 	bool behind = (s64)delta < 0;
 	u64 dist = behind ? -delta : delta;
 	u128 prod, elapsed, now, rem_mask;
-	u64 flags = snap->flags;
 
 	if (!snap->counter_period || shift > 63)
 		return -EINVAL;
@@ -316,19 +317,39 @@ static inline int vmclock_snap_time(const struct vmclock_snap *snap,
 	t->frac = (u64)now;
 	t->nsec = (u32)(((u128)t->frac * VMCLOCK_NSEC_PER_SEC) >> 64);
 
+	t->esterror_ns = U64_MAX;
+	t->maxerror_ns = U64_MAX;
+	return 0;
+}
+
+/*
+ * vmclock_snap_time() - vmclock_snap_instant() with its error bounds:
+ * time_*error + |delta| * period_*error (each only when its VALID flags are
+ * set, else left unknown), rounded up, saturating at U64_MAX.
+ * Return: 0 or negative errno; @t untouched on error.
+ */
+static inline int vmclock_snap_time(const struct vmclock_snap *snap,
+				    u64 counter, struct vmclock_time *t)
+{
+	unsigned int shift = snap->counter_period_shift;
+	u64 delta = counter - snap->counter_value;
+	u64 dist = (s64)delta < 0 ? -delta : delta;
+	u64 flags = snap->flags;
+	int ret;
+
+	ret = vmclock_snap_instant(snap, counter, t);
+	if (ret)
+		return ret;
+
 	if ((flags & VMCLOCK_FLAG_TIME_ESTERROR_VALID) &&
 	    (flags & VMCLOCK_FLAG_PERIOD_ESTERROR_VALID))
 		t->esterror_ns = vmclock_error_ns(snap->time_esterror_ns, dist,
 						  snap->period_esterror, shift);
-	else
-		t->esterror_ns = U64_MAX;
 
 	if ((flags & VMCLOCK_FLAG_TIME_MAXERROR_VALID) &&
 	    (flags & VMCLOCK_FLAG_PERIOD_MAXERROR_VALID))
 		t->maxerror_ns = vmclock_error_ns(snap->time_maxerror_ns, dist,
 						  snap->period_maxerror, shift);
-	else
-		t->maxerror_ns = U64_MAX;
 
 	return 0;
 }

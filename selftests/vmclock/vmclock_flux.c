@@ -144,18 +144,20 @@ static void read_in_flux(const struct vmc_map *m, int ptp, bool phc, struct tall
 }
 
 /*
- * Reads through both paths while the host stalls, until each path has met
- * the page in flux MIN_IN_FLUX times or the windows are over. Not for a
- * fixed time: a busy host opens its windows late and far apart, and a path
- * that never met one proves nothing. The two paths take turns going first,
- * so that neither always follows a call that waited out a window.
+ * Reads through each path in turn while the host stalls: pread() alone
+ * until it has met the page in flux MIN_IN_FLUX times, then the PHC alone
+ * until it has too, or until the windows are over. One path at a time,
+ * because calls that share the loop share the windows by how long each
+ * takes (a window that opens during a pread() is waited out by it): a PHC
+ * read several times cheaper than a pread() met a few of 200 windows. Not
+ * for a fixed time: a busy host opens its windows late and far apart, and
+ * a path that never met one proves nothing.
  */
 static void check_reads_in_flux(const struct vmc_map *m, int ptp)
 {
 	struct tally rd = { 0 }, clk = { 0 };
 	struct stall_stats st = { 0 };
 	uint64_t end, next_status;
-	unsigned int turn = 0;
 
 	/* Windows of 5 ms, 5 ms apart, 200 of them: 2 s on a quiet host. */
 	if (host_cmd("stall 5 --count 200 --gap-ms 5")) {
@@ -167,11 +169,9 @@ static void check_reads_in_flux(const struct vmc_map *m, int ptp)
 	next_status = mono_ns() + 250000000ULL;
 	while ((rd.in_flux < MIN_IN_FLUX || (ptp >= 0 && clk.in_flux < MIN_IN_FLUX)) &&
 	       mono_ns() < end) {
-		bool phc_first = ptp >= 0 && (turn++ & 1);
+		bool phc = rd.in_flux >= MIN_IN_FLUX;
 
-		read_in_flux(m, ptp, phc_first, phc_first ? &clk : &rd);
-		if (ptp >= 0)
-			read_in_flux(m, ptp, !phc_first, phc_first ? &rd : &clk);
+		read_in_flux(m, ptp, phc, phc ? &clk : &rd);
 		if (mono_ns() >= next_status) {
 			if (stall_running() <= 0)
 				break;

@@ -13,7 +13,8 @@
  * Linux 6.9 (no arch-counter cross-timestamp there); the PHC returns TAI
  * (UTC with phc_utc=Y) with TAI = UTC + |tai_offset_sec| for both signs;
  * -EBUSY while clock_status is UNRELIABLE, success again once SYNCHRONIZED;
- * clock data two days old is extrapolated, not refused.
+ * clock data two days old is extrapolated, not refused; EXTENDED2 system
+ * timestamps in the clock its clockid asks for (Linux 6.11+).
  *
  * Host commands: clock (when VMCLOCK_COUNTER_OFFSET is set), set, steady.
  */
@@ -246,6 +247,57 @@ static void check_reads(struct phc *p, const char *tag)
 	tap_check(ok, name, "sample %d: %s", i - 1, win_str(&w, v));
 }
 
+/* The running kernel is @major.@minor or newer. */
+static bool kernel_at_least(unsigned int major, unsigned int minor)
+{
+	struct utsname u;
+	unsigned int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/*
+ * PTP_SYS_OFFSET_EXTENDED2 asking for CLOCK_MONOTONIC system timestamps
+ * (the first reserved word became clockid in Linux 6.11; older kernels
+ * refuse a non-zero one with EINVAL): every pre and post timestamp must
+ * come from that clock, between two CLOCK_MONOTONIC reads around the call,
+ * not from CLOCK_REALTIME, decades away.
+ */
+static void check_extended_clockid(struct phc *p)
+{
+	const char *name = "PTP_SYS_OFFSET_EXTENDED2 with clockid CLOCK_MONOTONIC: system timestamps from that clock";
+	struct ptp_sys_offset_extended x;
+	struct timespec m0, m1;
+	int64_t pre = 0, post = 0;
+	int ret, i;
+	bool ok = true;
+
+	memset(&x, 0, sizeof(x));
+	x.n_samples = 5;
+	x.rsv[0] = CLOCK_MONOTONIC;	/* clockid */
+	clock_gettime(CLOCK_MONOTONIC, &m0);
+	ret = ioctl(p->fd, PTP_SYS_OFFSET_EXTENDED2, &x);
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	if (ret && errno == EINVAL && !kernel_at_least(6, 11)) {
+		tap_skip(name, "Linux before 6.11 has no clockid in EXTENDED2");
+		return;
+	}
+	if (ret) {
+		tap_fail(name, "ioctl: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < 5 && ok; i++) {
+		pre = ptp_ns(&x.ts[i][0]);
+		post = ptp_ns(&x.ts[i][2]);
+		ok = pre >= ts_ns(&m0) && pre <= post && post <= ts_ns(&m1);
+	}
+	tap_check(ok, name, "sample %d: pre %lld post %lld, CLOCK_MONOTONIC around the call [%lld, %lld]",
+		  i - 1, (long long)pre, (long long)post,
+		  (long long)ts_ns(&m0), (long long)ts_ns(&m1));
+}
+
 static void check_precise(struct phc *p, const char *tag)
 {
 	struct precise_arg a;
@@ -277,12 +329,7 @@ static void check_precise(struct phc *p, const char *tag)
 static bool precise_possible(void)
 {
 #if defined(__aarch64__)
-	struct utsname u;
-	unsigned int major = 0, minor = 0;
-
-	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 9);
+	return kernel_at_least(6, 9);
 #else
 	return true;
 #endif
@@ -552,6 +599,7 @@ int main(void)
 
 	check_caps(&p);
 	check_reads(&p, "as found");
+	check_extended_clockid(&p);
 	check_old_data(&p);
 
 	/* The TSC becomes the clocksource about a second after boot. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmclock_snap_time() against reference.py over more than a million cases:
+ * vmclock_snap_time() against reference.py over more than a million cases,
+ * and vmclock_snap_instant() against it (the same time, no bounds):
  * a grid of edge values (every error-flag combination, shifts 0/63/invalid,
  * periods 0/1/max, counters wrapping past 2^64, readings before
  * counter_value, time_sec next to U64_MAX, distances around a day ahead and
@@ -199,6 +200,7 @@ struct time_run {
 	u64 cases;
 	/* filled by the checker */
 	u64 checked, mismatches, ok, einval, erange, finite, unknown;
+	u64 instant_wrong;	/* vmclock_snap_instant() disagreeing */
 };
 
 static void next_case(const struct time_run *run, u64 i, u64 *rng,
@@ -263,6 +265,26 @@ static bool same(const struct time_result *want, int rc,
 	       t->maxerror_ns == want->maxerror;
 }
 
+/*
+ * vmclock_snap_instant() on the same case: the same result and time as
+ * vmclock_snap_time() gave (@rc, @full), both bounds unknown, and @t
+ * untouched on error.
+ */
+static bool same_instant(const struct vmclock_snap *snap, u64 counter,
+			 int rc, const struct vmclock_time *full,
+			 const struct vmclock_time *pat)
+{
+	struct vmclock_time t = *pat;
+
+	if (vmclock_snap_instant(snap, counter, &t) != rc)
+		return false;
+	if (rc)
+		return !memcmp(&t, pat, sizeof(t));
+	return t.sec == full->sec && t.frac == full->frac &&
+	       t.nsec == full->nsec && t.esterror_ns == UINT64_MAX &&
+	       t.maxerror_ns == UINT64_MAX;
+}
+
 static void check_cases(FILE *from_ref, void *ctx)
 {
 	struct time_run *run = ctx;
@@ -296,6 +318,8 @@ static void check_cases(FILE *from_ref, void *ctx)
 			if (run->mismatches++ < 3)
 				show_case(&c, &want, rc, &t);
 		}
+		run->instant_wrong += !same_instant(&snap, c.counter, rc, &t,
+						    &pat);
 		run->ok += !rc;
 		run->einval += rc == -EINVAL;
 		run->erange += rc == -ERANGE;
@@ -322,6 +346,9 @@ static void run_reference(bool grid, u64 cases, const char *name)
 	       "snap_time matches reference.py: %s (%llu cases, %llu wrong)",
 	       name, (unsigned long long)run.checked,
 	       (unsigned long long)run.mismatches);
+	tap_ok(!ret && !run.instant_wrong,
+	       "snap_instant gives snap_time's time without bounds: %s (%llu wrong)",
+	       name, (unsigned long long)run.instant_wrong);
 	tap_diag("%s: 0=%llu -EINVAL=%llu -ERANGE=%llu; esterror finite=%llu unknown=%llu",
 		 name, (unsigned long long)run.ok,
 		 (unsigned long long)run.einval,

@@ -34,10 +34,15 @@ static DEFINE_IDA(vmclock_ida);
  * vmclock_retry_start() - begin a retry loop bounded in time.
  * @r: the loop's state
  * @ms: the bound
+ *
+ * The deadline is armed by the first failed attempt, not here: a page not
+ * in flux, the rule, costs no clock read. The first attempt is a copy of
+ * at most one page, so the bound still holds from the caller's view.
  */
 void vmclock_retry_start(struct vmclock_retry *r, unsigned int ms)
 {
-	r->deadline_ns = ktime_get_mono_fast_ns() + (u64)ms * NSEC_PER_MSEC;
+	r->ms = ms;
+	r->deadline_ns = 0;
 	r->last = false;
 }
 
@@ -55,29 +60,36 @@ void vmclock_retry_start(struct vmclock_retry *r, unsigned int ms)
  */
 bool vmclock_retry_again(struct vmclock_retry *r)
 {
+	u64 now;
+
 	if (r->last)
 		return false;
 	cond_resched();
 	cpu_relax();
-	r->last = ktime_get_mono_fast_ns() >= r->deadline_ns;
+	now = ktime_get_mono_fast_ns();
+	if (!r->deadline_ns)
+		r->deadline_ns = now + (u64)r->ms * NSEC_PER_MSEC;
+	r->last = now >= r->deadline_ns;
 	return true;
 }
 
 /**
- * vmclock_snapshot() - a consistent copy of the page, retried a bounded time.
+ * vmclock_snapshot_retry() - vmclock_snapshot()'s bounded retry loop.
  * @st: the device
  * @snap: filled on success
  * @read_counter: reads the CPU counter inside the seq window (may be NULL)
  * @ctx: passed to @read_counter
  *
- * A copy is consistent with itself, whatever happened before it: a
- * disruption that lands while we retry only means the copy shows it.
+ * Out of line: reached when the inline attempt found the page in flux, or
+ * on a page shorter than today's ABI. A copy is consistent with itself,
+ * whatever happened before it: a disruption that lands while we retry only
+ * means the copy shows it.
  *
  * Return: 0, or -EBUSY when the page stayed in flux for
  * VMCLOCK_SEQ_TIMEOUT_MS.
  */
-int vmclock_snapshot(struct vmclock_state *st, struct vmclock_snap *snap,
-		     u64 (*read_counter)(void *ctx), void *ctx)
+int vmclock_snapshot_retry(struct vmclock_state *st, struct vmclock_snap *snap,
+			   u64 (*read_counter)(void *ctx), void *ctx)
 {
 	struct vmclock_retry r;
 

@@ -142,10 +142,14 @@ static u64 vmclock_read_counter_kvmclock(void *ctx)
 }
 #endif
 
-/* Read the clock, in the scale the PTP clock reports, as a timespec64. */
-static int vmclock_read_time(struct vmclock_state *st, struct vmclock_read *rd,
-			     u64 (*read_counter)(void *ctx),
-			     struct timespec64 *ts)
+/*
+ * Read the clock, in the scale the PTP clock reports, as a timespec64.
+ * Inline in each caller, so that @read_counter is a direct call there.
+ */
+static __always_inline int vmclock_read_time(struct vmclock_state *st,
+					     struct vmclock_read *rd,
+					     u64 (*read_counter)(void *ctx),
+					     struct timespec64 *ts)
 {
 	struct vmclock_snap snap;
 	struct vmclock_time t;
@@ -166,7 +170,7 @@ static int vmclock_read_time(struct vmclock_state *st, struct vmclock_read *rd,
 		return -EIO;
 	if (vmclock_scale_offset(&snap, st->scale, &offset))
 		return -EIO;
-	if (vmclock_snap_time(&snap, snap.counter, &t))
+	if (vmclock_snap_instant(&snap, snap.counter, &t))
 		return -EIO;
 
 	/* Keep the result representable as a ktime_t. */
@@ -204,10 +208,12 @@ static int vmclock_device_time(ktime_t *device,
 	struct timespec64 ts;
 	int ret;
 
-	ret = vmclock_read_time(xt->st, &xt->rd,
-				xt->rd.sys == VMCLOCK_SYS_KVM_CLOCK ?
-				vmclock_read_counter_kvmclock :
-				vmclock_read_counter, &ts);
+	if (xt->rd.sys == VMCLOCK_SYS_KVM_CLOCK)
+		ret = vmclock_read_time(xt->st, &xt->rd,
+					vmclock_read_counter_kvmclock, &ts);
+	else
+		ret = vmclock_read_time(xt->st, &xt->rd, vmclock_read_counter,
+					&ts);
 	if (ret)
 		return ret;
 

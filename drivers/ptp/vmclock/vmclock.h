@@ -92,16 +92,48 @@ extern unsigned int vmclock_poll_interval_ms;
 
 /* A retry loop bounded in time (main.c). */
 struct vmclock_retry {
-	u64 deadline_ns;	/* ktime_get_mono_fast_ns() */
+	u64 deadline_ns;	/* ktime_get_mono_fast_ns(); 0: not armed yet */
+	unsigned int ms;	/* the bound, from the first failed attempt */
 	bool last;		/* the attempt under way began past it */
 };
 
 /* main.c */
 void vmclock_retry_start(struct vmclock_retry *r, unsigned int ms);
 bool vmclock_retry_again(struct vmclock_retry *r);
-int vmclock_snapshot(struct vmclock_state *st, struct vmclock_snap *snap,
-		     u64 (*read_counter)(void *ctx), void *ctx);
+int vmclock_snapshot_retry(struct vmclock_state *st, struct vmclock_snap *snap,
+			   u64 (*read_counter)(void *ctx), void *ctx);
 void vmclock_state_put(struct vmclock_state *st);
+
+/* The structure up to its last field: what a page of today's ABI holds. */
+#define VMCLOCK_FULL_SIZE \
+	offsetofend(struct vmclock_abi, vm_generation_counter)
+
+/**
+ * vmclock_snapshot() - a consistent copy of the page, retried a bounded time.
+ * @st: the device
+ * @snap: filled on success
+ * @read_counter: reads the CPU counter inside the seq window (may be NULL)
+ * @ctx: passed to @read_counter
+ *
+ * The first attempt is inline: on a page that holds every field (the rule)
+ * it reads with a constant size, so the core's per-field size checks fold
+ * away and @read_counter is called directly. A page in flux, or one
+ * shorter than today's ABI, goes to vmclock_snapshot_retry().
+ *
+ * Return: 0, or -EBUSY when the page stayed in flux for
+ * VMCLOCK_SEQ_TIMEOUT_MS.
+ */
+static __always_inline int vmclock_snapshot(struct vmclock_state *st,
+					    struct vmclock_snap *snap,
+					    u64 (*read_counter)(void *ctx),
+					    void *ctx)
+{
+	if (likely(st->size >= VMCLOCK_FULL_SIZE) &&
+	    !vmclock_snap_read(st->page, VMCLOCK_FULL_SIZE, snap, read_counter,
+			       ctx))
+		return 0;
+	return vmclock_snapshot_retry(st, snap, read_counter, ctx);
+}
 
 /* ptp.c */
 bool vmclock_ptp_usable(struct vmclock_state *st,
