@@ -283,6 +283,15 @@ vh calibrate >"$tmp/out" 2>"$tmp/err"; rc=$?
 wait "${pids[-1]}"
 why="exit $rc: $(cat "$tmp/out" "$tmp/err")"
 [ $rc -eq 1 ] && grep -q 'offset moved' "$tmp/err"; ok "calibrate refuses an offset that moves during the window"
+# A guest that answers every ping 2 ms after its reading (a loaded machine):
+# no round trip places the offset closer than about 2 ms, so calibrate must
+# fail and say so rather than print a midpoint that may be that far off.
+"$RG" tsc-echo "$F" $MB $TRUE_OFF 2700 0 2000 & pids+=($!)
+sleep 0.2
+vh calibrate >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait "${pids[-1]}"
+why="exit $rc: $(cat "$tmp/out" "$tmp/err")"
+[ $rc -eq 1 ] && grep -q 'known only to' "$tmp/err"; ok "calibrate refuses round trips too slow to place the offset within --max-width-ns"
 
 # echo-check against rig-guest phc-echo (PHC 200 us ahead of the host);
 # a loaded machine gives wide brackets: up to 3 tries for one below 100 us

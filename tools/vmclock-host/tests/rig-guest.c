@@ -9,9 +9,10 @@
  *      rdtsc + COUNTER_OFF), compare each reading with CLOCK_REALTIME +
  *      TAI_SEC (pairs not taken within 20000 ticks are skipped as "slow");
  *      print "reads=N retries=R slow=S max_abs_diff_ns=D last_diff_ns=L"
- *  tsc-echo FILE MB_OFF OFFSET MS [DRIFT]  answer the mailbox pings for MS
- *      ms with rdtsc + OFFSET (+ DRIFT ticks more for every ms since start:
- *      an offset that moves, as multi-threaded TCG's does)
+ *  tsc-echo FILE MB_OFF OFFSET MS [DRIFT [DELAY_US]]  answer the mailbox
+ *      pings for MS ms with rdtsc + OFFSET (+ DRIFT ticks more for every ms
+ *      since start: an offset that moves, as multi-threaded TCG's does),
+ *      each answer DELAY_US after its reading (a slow, loaded guest)
  *  phc-echo FILE MB_OFF OFFSET_NS MS  answer them with REALTIME + 37 s +
  *      OFFSET_NS
  *  vcnt-echo FILE MB_OFF OFFSET MS HZ  answer them as an arm64 guest's
@@ -132,7 +133,7 @@ static int page_time(char **a)
 
 enum echo_clock { ECHO_TSC, ECHO_PHC, ECHO_VCNT };
 
-static int echo(char **a, enum echo_clock what, int64_t arg)
+static int echo(char **a, enum echo_clock what, int64_t arg, int64_t delay_us)
 {
 	uint8_t *mb = map(a[0], a[1]);
 	uint64_t *ping = (uint64_t *)(mb + RIG_MB_PING);
@@ -161,6 +162,13 @@ static int echo(char **a, enum echo_clock what, int64_t arg)
 					((now_ns(CLOCK_MONOTONIC) - start) / 1000000);
 
 				v = tsc() + (uint64_t)(off + moved);
+			}
+			if (delay_us) {
+				int64_t until = now_ns(CLOCK_MONOTONIC) +
+						delay_us * 1000;
+
+				while (now_ns(CLOCK_MONOTONIC) < until)
+					;
 			}
 			__atomic_store_n(value, v, __ATOMIC_RELEASE);
 			__atomic_store_n(pong, n, __ATOMIC_RELEASE);
@@ -198,12 +206,13 @@ int main(int argc, char **argv)
 {
 	if (argc == 7 && !strcmp(argv[1], "page-time"))
 		return page_time(argv + 2);
-	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "tsc-echo"))
-		return echo(argv + 2, ECHO_TSC, argc == 7 ? strtoll(argv[6], NULL, 0) : 0);
+	if (argc >= 6 && argc <= 8 && !strcmp(argv[1], "tsc-echo"))
+		return echo(argv + 2, ECHO_TSC, argc >= 7 ? strtoll(argv[6], NULL, 0) : 0,
+			    argc == 8 ? strtoll(argv[7], NULL, 0) : 0);
 	if (argc == 6 && !strcmp(argv[1], "phc-echo"))
-		return echo(argv + 2, ECHO_PHC, 0);
+		return echo(argv + 2, ECHO_PHC, 0, 0);
 	if (argc == 7 && !strcmp(argv[1], "vcnt-echo") && strtoll(argv[6], NULL, 0) > 0)
-		return echo(argv + 2, ECHO_VCNT, strtoll(argv[6], NULL, 0));
+		return echo(argv + 2, ECHO_VCNT, strtoll(argv[6], NULL, 0), 0);
 	if (argc == 6 && !strcmp(argv[1], "request"))
 		return request(argv + 2);
 	if (argc == 2 && !strcmp(argv[1], "tsc"))
