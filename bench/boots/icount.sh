@@ -19,7 +19,7 @@ check "host writes a page without clock data" host init --counter invalid
 # the whole run. The PHC is then off by that much; its cost is the same.
 rig-echo tsc 3 &
 echo_pid=$!
-out=$(rig-host calibrate --max-spread 100000000000000)
+out=$(rig-host calibrate --max-spread 100000000000000 --max-width-ns 1000000000)
 check "host: a loose guest TSC offset" [ $? = 0 ]
 wait $echo_pid
 echo "# calibrate: $out"
