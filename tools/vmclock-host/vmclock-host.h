@@ -43,7 +43,7 @@ struct clock_cfg {
 /* Host TSC rate, measured once against CLOCK_MONOTONIC_RAW. */
 struct tsc_rate {
 	bool valid;
-	uint64_t hz;			/* for messages only */
+	uint64_t hz;			/* whole Hz: messages, calibrate's width in ns */
 	uint8_t shift;			/* counter_period_shift */
 	uint64_t period;		/* counter_period_frac_sec */
 };

@@ -39,15 +39,15 @@ unload_driver() { rmmod ptp_vmclock; }
 # host CMD...: run a vmclock-host command on the host through the mailbox.
 host() { rig-host "$@"; }
 
-# calibrate: the host learns the guest TSC offset from round trips the
-# guest answers (tools/vmclock-host/echo.c). Exports the offset and the
-# width of its bracket.
+# calibrate [OPTION...]: the host learns the guest TSC offset from round
+# trips the guest answers (tools/vmclock-host/echo.c; OPTIONs go to its
+# calibrate). Exports the offset and the width of its bracket.
 calibrate() {
 	# An arm64 guest's counter ticks at the rate it states (CNTFRQ_EL0).
 	hz=$(rig-echo hz 2>/dev/null)
 	rig-echo tsc 3 &
 	echo_pid=$!
-	out=$(rig-host calibrate ${hz:+--counter-hz "$hz"})
+	out=$(rig-host calibrate ${hz:+--counter-hz "$hz"} "$@")
 	st=$?
 	wait $echo_pid
 	echo "# calibrate: $out"
@@ -64,16 +64,9 @@ calibrate() {
 # data that readers convert in full, though the PHC is off by that much.
 # Exports VMCLOCK_COUNTER_OFFSET; run it in this shell, not in check.
 calibrate_loose() {
-	local out off st
-	rig-echo tsc 3 &
-	echo_pid=$!
-	out=$(rig-host calibrate --max-spread 100000000000000 --max-width-ns 1000000000)
-	st=$?
-	wait $echo_pid
-	echo "# calibrate: $out"
-	off=$(echo "$out" | sed -n 's/.*offset=\(-\{0,1\}[0-9]*\).*/\1/p')
-	[ $st = 0 ] && [ -n "$off" ] || return 1
-	VMCLOCK_COUNTER_OFFSET=$((off - 1000000000000))
+	calibrate --max-spread 100000000000000 --max-width-ns 1000000000 &&
+		[ -n "$VMCLOCK_COUNTER_OFFSET" ] || return 1
+	VMCLOCK_COUNTER_OFFSET=$((VMCLOCK_COUNTER_OFFSET - 1000000000000))
 	export VMCLOCK_COUNTER_OFFSET
 }
 
