@@ -13,9 +13,17 @@
  *   -> insns extended=N precise=N gettime=N read=N   (per call; extended
  *      per sample of a 25-sample PTP_SYS_OFFSET_EXTENDED2; loop: the two
  *      counter reads, already taken off the others)
+ *
+ *   vmclock-insns --wait N --dev /dev/vmclock0
+ *   -> N times: poll() until the page changes, then write "vmclock-woke"
+ *      to the trace buffer (tracefs trace_marker) and read() the page; then
+ *      "woke n=N". The Notify hop is measured in the trace: from the
+ *      driver's notify handler (a kprobe) to the marker (bench/boots).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +35,8 @@
 #include <linux/ptp_clock.h>
 
 #define CALLS	500
+#define TRACE_MARKER	"/sys/kernel/tracing/trace_marker"
+#define WAIT_MS		10000	/* for one change: the host bumps every 0.5 s */
 #define FD_TO_CLOCKID(fd)	((~(clockid_t)(fd) << 3) | 3)	/* posix-clock.h */
 
 static int ptp_fd, dev_fd;
@@ -102,9 +112,50 @@ static int64_t insns_per_call(bool (*fn)(void))
 	return (int64_t)best;
 }
 
+/* --wait: @n wake-ups of a reader blocked in poll(), each marked in the trace. */
+static int wait_wakes(const char *dev, long n)
+{
+	static char page[4096];
+	struct pollfd pfd;
+	int marker;
+	long i;
+
+	pfd.fd = open(dev, O_RDONLY | O_CLOEXEC);
+	marker = open(TRACE_MARKER, O_WRONLY | O_CLOEXEC);
+	if (pfd.fd < 0 || marker < 0) {
+		fprintf(stderr, "vmclock-insns: cannot open %s / %s: %s\n", dev,
+			TRACE_MARKER, strerror(errno));
+		return 1;
+	}
+	pfd.events = POLLIN;
+	/* Read once, so that poll() waits for the next change. */
+	if (pread(pfd.fd, page, sizeof(page), 0) <= 0) {
+		fprintf(stderr, "vmclock-insns: read %s: %s\n", dev, strerror(errno));
+		return 1;
+	}
+	printf("waiting\n");
+	fflush(stdout);
+	for (i = 0; i < n; i++) {
+		int r = poll(&pfd, 1, WAIT_MS);
+
+		if (r != 1 || !(pfd.revents & POLLIN)) {
+			fprintf(stderr, "vmclock-insns: wake-up %ld: poll() %d revents 0x%x\n",
+				i, r, r == 1 ? pfd.revents : 0);
+			return 1;
+		}
+		if (write(marker, "vmclock-woke\n", 13) != 13 ||
+		    pread(pfd.fd, page, sizeof(page), 0) <= 0) {
+			fprintf(stderr, "vmclock-insns: wake-up %ld: %s\n", i, strerror(errno));
+			return 1;
+		}
+	}
+	printf("woke n=%ld\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *ptp = NULL, *dev = NULL;
+	const char *ptp = NULL, *dev = NULL, *wait = NULL;
 	int64_t loop, ext, pre, get, rd;
 	int i;
 
@@ -113,9 +164,16 @@ int main(int argc, char **argv)
 			ptp = argv[i + 1];
 		else if (!strcmp(argv[i], "--dev"))
 			dev = argv[i + 1];
+		else if (!strcmp(argv[i], "--wait"))
+			wait = argv[i + 1];
+		else
+			break;
 	}
-	if (!ptp || !dev || i != argc) {
-		fprintf(stderr, "usage: vmclock-insns --ptp /dev/ptpN --dev /dev/vmclockN\n");
+	if (wait && dev && !ptp && i == argc && atol(wait) > 0)
+		return wait_wakes(dev, atol(wait));
+	if (!ptp || !dev || wait || i != argc) {
+		fprintf(stderr, "usage: vmclock-insns --ptp /dev/ptpN --dev /dev/vmclockN\n"
+			"       vmclock-insns --wait N --dev /dev/vmclockN\n");
 		return 2;
 	}
 	ptp_fd = open(ptp, O_RDONLY | O_CLOEXEC);

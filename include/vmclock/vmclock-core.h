@@ -18,6 +18,7 @@
  *
  * struct vmclock_snap      -- CPU-order copy of the seq-protected fields
  * vmclock_snap_read()      -- one attempt of the seq reader
+ * vmclock_clock_read()     -- one attempt at the clock fields alone
  * vmclock_disruption_read() -- one attempt at the marker and generation only
  * vmclock_snap_instant()   -- counter -> time in the page's scale
  * vmclock_snap_time()      -- the same, + error bounds
@@ -138,6 +139,51 @@ struct vmclock_time {
 #define vmclock_le8(x)		(x)
 
 /*
+ * The seq protocol: vmclock_seq_begin() takes an even seq_count (-EAGAIN
+ * while a writer is at work) and orders the field loads after it;
+ * vmclock_seq_changed() orders them before the second load and tells
+ * whether a writer came in between (the copy is then worthless).
+ */
+static inline int vmclock_seq_begin(const struct vmclock_abi *page, u32 *seq)
+{
+	*seq = vmclock_le32(VMCLOCK_LOAD(page->seq_count));
+	if (*seq & 1)
+		return -EAGAIN;
+	vmclock_rmb();
+	return 0;
+}
+
+static inline bool vmclock_seq_changed(const struct vmclock_abi *page,
+				       u32 seq)
+{
+	vmclock_rmb();
+	return vmclock_le32(VMCLOCK_LOAD(page->seq_count)) != seq;
+}
+
+/*
+ * The fields that turn a counter reading into time in a known scale (what
+ * vmclock_snap_instant() and vmclock_scale_offset() use, with counter_id
+ * and clock_status), each read as zero when @size does not cover it.
+ */
+static inline void vmclock_get_clock(const struct vmclock_abi *page, u32 size,
+				     struct vmclock_snap *s)
+{
+	s->counter_id = VMCLOCK_GET(page, size, counter_id, vmclock_le8);
+	s->time_type = VMCLOCK_GET(page, size, time_type, vmclock_le8);
+	s->flags = VMCLOCK_GET(page, size, flags, vmclock_le64);
+	s->clock_status = VMCLOCK_GET(page, size, clock_status, vmclock_le8);
+	s->tai_offset_sec = (s16)VMCLOCK_GET(page, size, tai_offset_sec,
+					     vmclock_le16);
+	s->counter_period_shift = VMCLOCK_GET(page, size, counter_period_shift,
+					      vmclock_le8);
+	s->counter_value = VMCLOCK_GET(page, size, counter_value, vmclock_le64);
+	s->counter_period = VMCLOCK_GET(page, size, counter_period_frac_sec,
+					vmclock_le64);
+	s->time_sec = VMCLOCK_GET(page, size, time_sec, vmclock_le64);
+	s->time_frac = VMCLOCK_GET(page, size, time_frac_sec, vmclock_le64);
+}
+
+/*
  * vmclock_snap_read() - one attempt at a consistent copy.
  * @page: the mapped page (never written)
  * @size: bytes of the structure the caller validated (fields beyond are
@@ -155,36 +201,21 @@ static inline int vmclock_snap_read(const struct vmclock_abi *page, u32 size,
 	struct vmclock_snap s;	/* every member is assigned below */
 	u32 seq;
 
-	seq = vmclock_le32(VMCLOCK_LOAD(page->seq_count));
-	if (seq & 1)
+	if (vmclock_seq_begin(page, &seq))
 		return -EAGAIN;
-	/* Field loads must not be satisfied before the seq_count load. */
-	vmclock_rmb();
 
 	s.seq = seq;
-	s.counter_id = VMCLOCK_GET(page, size, counter_id, vmclock_le8);
-	s.time_type = VMCLOCK_GET(page, size, time_type, vmclock_le8);
+	vmclock_get_clock(page, size, &s);
 	s.disruption_marker = VMCLOCK_GET(page, size, disruption_marker,
 					  vmclock_le64);
-	s.flags = VMCLOCK_GET(page, size, flags, vmclock_le64);
-	s.clock_status = VMCLOCK_GET(page, size, clock_status, vmclock_le8);
-	s.tai_offset_sec = (s16)VMCLOCK_GET(page, size, tai_offset_sec,
-					    vmclock_le16);
 	s.leap_indicator = VMCLOCK_GET(page, size, leap_indicator,
 				       vmclock_le8);
-	s.counter_period_shift = VMCLOCK_GET(page, size, counter_period_shift,
-					     vmclock_le8);
-	s.counter_value = VMCLOCK_GET(page, size, counter_value, vmclock_le64);
-	s.counter_period = VMCLOCK_GET(page, size, counter_period_frac_sec,
-				       vmclock_le64);
 	s.period_esterror = VMCLOCK_GET(page, size,
 					counter_period_esterror_rate_frac_sec,
 					vmclock_le64);
 	s.period_maxerror = VMCLOCK_GET(page, size,
 					counter_period_maxerror_rate_frac_sec,
 					vmclock_le64);
-	s.time_sec = VMCLOCK_GET(page, size, time_sec, vmclock_le64);
-	s.time_frac = VMCLOCK_GET(page, size, time_frac_sec, vmclock_le64);
 	s.time_esterror_ns = VMCLOCK_GET(page, size, time_esterror_nanosec,
 					 vmclock_le64);
 	s.time_maxerror_ns = VMCLOCK_GET(page, size, time_maxerror_nanosec,
@@ -194,13 +225,40 @@ static inline int vmclock_snap_read(const struct vmclock_abi *page, u32 size,
 	/* Inside the window, so a concurrent update forces a retry. */
 	s.counter = read_counter ? read_counter(ctx) : 0;
 
-	/* Field loads must be complete before seq_count is checked again. */
-	vmclock_rmb();
-	if (vmclock_le32(VMCLOCK_LOAD(page->seq_count)) != seq)
+	if (vmclock_seq_changed(page, seq))
 		return -EAGAIN;
 
 	*snap = s;
 	return 0;
+}
+
+/* The page up to time_frac_sec: what vmclock_clock_read() needs. */
+#define VMCLOCK_CLOCK_SIZE						\
+	(offsetof(struct vmclock_abi, time_frac_sec) +			\
+	 sizeof(((struct vmclock_abi *)0)->time_frac_sec))
+
+/*
+ * vmclock_clock_read() - one attempt at the clock alone: like
+ * vmclock_snap_read(), but loads only seq_count, the fields of
+ * vmclock_get_clock() and the counter, for readers that return the time
+ * and nothing else (a PTP clock). The caller has checked that the page
+ * holds VMCLOCK_CLOCK_SIZE bytes.
+ * Writes @snap->seq, the clock fields and @snap->counter, also when the
+ * attempt fails, and no other member.
+ * Return: 0 when consistent, -EAGAIN when seq_count was odd or changed.
+ */
+static inline int vmclock_clock_read(const struct vmclock_abi *page,
+				     struct vmclock_snap *snap,
+				     u64 (*read_counter)(void *ctx), void *ctx)
+{
+	u32 seq;
+
+	if (vmclock_seq_begin(page, &seq))
+		return -EAGAIN;
+	snap->seq = seq;
+	vmclock_get_clock(page, VMCLOCK_CLOCK_SIZE, snap);
+	snap->counter = read_counter ? read_counter(ctx) : 0;
+	return vmclock_seq_changed(page, seq) ? -EAGAIN : 0;
 }
 
 /*
@@ -218,18 +276,15 @@ static inline int vmclock_disruption_read(const struct vmclock_abi *page,
 	u64 m, flags, gen;
 	u32 seq;
 
-	seq = vmclock_le32(VMCLOCK_LOAD(page->seq_count));
-	if (seq & 1)
+	if (vmclock_seq_begin(page, &seq))
 		return -EAGAIN;
-	vmclock_rmb();
 	m = VMCLOCK_GET(page, size, disruption_marker, vmclock_le64);
 	flags = VMCLOCK_GET(page, size, flags, vmclock_le64);
 	gen = 0;
 	if (flags & VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT)
 		gen = VMCLOCK_GET(page, size, vm_generation_counter,
 				  vmclock_le64);
-	vmclock_rmb();
-	if (vmclock_le32(VMCLOCK_LOAD(page->seq_count)) != seq)
+	if (vmclock_seq_changed(page, seq))
 		return -EAGAIN;
 
 	*marker = m;

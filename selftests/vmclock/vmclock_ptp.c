@@ -259,6 +259,44 @@ static bool kernel_at_least(unsigned int major, unsigned int minor)
 }
 
 /*
+ * Since Linux 7.2 a PTP system timestamp is a timekeeper snapshot that
+ * carries its counter reading. With the system clock on the page's counter,
+ * a driver can convert that very reading: every sample's pre and post
+ * timestamps are then one instant (Linux 7.2's own vmclock does so).
+ */
+static void check_extended_one_reading(struct phc *p)
+{
+	const char *name = "PTP_SYS_OFFSET_EXTENDED2 on the page's counter: pre == post (one counter reading per sample)";
+	struct ptp_sys_offset_extended x;
+	int64_t pre = 0, post = 0;
+	bool ok = true;
+	int i;
+
+	if (!kernel_at_least(7, 2)) {
+		tap_skip(name, "before Linux 7.2 system timestamps carry no counter reading");
+		return;
+	}
+	if (!wait_clocksource(VMC_CLOCKSOURCE, 0)) {
+		tap_skip(name, "the clocksource is not " VMC_CLOCKSOURCE);
+		return;
+	}
+	memset(&x, 0, sizeof(x));
+	x.n_samples = 5;
+	if (ioctl(p->fd, PTP_SYS_OFFSET_EXTENDED2, &x)) {
+		tap_fail(name, "ioctl: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < 5 && ok; i++) {
+		pre = ptp_ns(&x.ts[i][0]);
+		post = ptp_ns(&x.ts[i][2]);
+		ok = pre == post;
+	}
+	tap_check(ok, name, "sample %d: pre %lld post %lld (%lld ns apart)",
+		  i - 1, (long long)pre, (long long)post,
+		  (long long)(post - pre));
+}
+
+/*
  * PTP_SYS_OFFSET_EXTENDED2 asking for CLOCK_MONOTONIC system timestamps
  * (the first reserved word became clockid in Linux 6.11; older kernels
  * refuse a non-zero one with EINVAL): every pre and post timestamp must
@@ -604,6 +642,7 @@ int main(void)
 
 	/* The TSC becomes the clocksource about a second after boot. */
 	precise = wait_clocksource(VMC_CLOCKSOURCE, 10000) || precise_expected();
+	check_extended_one_reading(&p);
 	if (precise && !precise_possible()) {
 		struct ptp_sys_offset_precise x;
 

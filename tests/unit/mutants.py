@@ -47,11 +47,24 @@ MUTANTS = {
         'snap->period_maxerror, shift', 'snap->period_esterror, shift')]),
     'nsec rounded up': ('test', [(CORE, 'VMCLOCK_NSEC_PER_SEC) >> 64);',
         'VMCLOCK_NSEC_PER_SEC + UINT64_MAX) >> 64);')]),
-    'snap_read accepts odd seq': ('test', [(CORE,
-        '\tif (seq & 1)\n', '\tif (0)\n')]),
-    'snap_read skips the re-check': ('test', [(CORE,
-        'VMCLOCK_LOAD(page->seq_count)) != seq)',
-        'VMCLOCK_LOAD(page->seq_count)) != seq && 0)')]),
+    'seq reader accepts odd seq': ('test', [(CORE,
+        '\tif (*seq & 1)\n', '\tif (0)\n')]),
+    'seq reader skips the re-check': ('test', [(CORE,
+        'VMCLOCK_LOAD(page->seq_count)) != seq;',
+        'VMCLOCK_LOAD(page->seq_count)) != seq && 0;')]),
+    'clock_read ignores the re-check': ('test', [(CORE,
+        'return vmclock_seq_changed(page, seq) ? -EAGAIN : 0;',
+        'return vmclock_seq_changed(page, seq) ? 0 : 0;')]),
+    'clock_read loads an error field too': ('test', [(CORE,
+        '\tvmclock_get_clock(page, VMCLOCK_CLOCK_SIZE, snap);\n',
+        '\tvmclock_get_clock(page, VMCLOCK_CLOCK_SIZE, snap);\n'
+        '\tsnap->time_esterror_ns = VMCLOCK_LOAD(page->time_esterror_nanosec);\n')]),
+    'clock_read reads the counter before the window': ('test', [
+        (CORE, '\tsnap->counter = read_counter ? read_counter(ctx) : 0;\n'
+         '\treturn vmclock_seq_changed', '\treturn vmclock_seq_changed'),
+        (CORE, '\tif (vmclock_seq_begin(page, &seq))\n\t\treturn -EAGAIN;\n\tsnap->seq = seq;',
+         '\tsnap->counter = read_counter ? read_counter(ctx) : 0;\n'
+         '\tif (vmclock_seq_begin(page, &seq))\n\t\treturn -EAGAIN;\n\tsnap->seq = seq;')]),
     'snap_read reads the counter after the window': ('test', [
         (CORE, '\ts.counter = read_counter ? read_counter(ctx) : 0;\n', ''),
         (CORE, '\t*snap = s;\n',
@@ -61,9 +74,9 @@ MUTANTS = {
         'sizeof(((struct vmclock_abi *)0)->field) <= (size))',
         'sizeof(((struct vmclock_abi *)0)->field) < (size) + 4)')]),
     'snap_read writes snap on failure': ('test', [(CORE,
-        '\tif (seq & 1)\n\t\treturn -EAGAIN;',
-        '\t*snap = (struct vmclock_snap){ 0 };\n\tif (seq & 1)\n'
-        '\t\treturn -EAGAIN;')]),
+        '\tif (vmclock_seq_begin(page, &seq))\n\t\treturn -EAGAIN;\n\n',
+        '\t*snap = (struct vmclock_snap){ 0 };\n'
+        '\tif (vmclock_seq_begin(page, &seq))\n\t\treturn -EAGAIN;\n\n')]),
     'scale uses the raw sign': ('test', [(CORE,
         '\tif (tai_minus_utc < 0)\n', '\tif (0)\n')]),
     'scale ignores TAI_OFFSET_VALID': ('test', [(CORE,

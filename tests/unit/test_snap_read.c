@@ -213,9 +213,88 @@ static void test_sizes(void)
 	       "snap_read: a half-covered field reads as zero");
 }
 
+static int clock_read_with(struct vmclock_abi *p, int action,
+			   struct vmclock_snap *s, unsigned int *calls)
+{
+	struct counter_ctx ctx = { .page = p, .action = action };
+	int rc = vmclock_clock_read(p, s, read_counter, &ctx);
+
+	if (calls)
+		*calls = ctx.calls;
+	return rc;
+}
+
+/* The clock fields of a snapshot, and seq and counter: what both readers fill. */
+static int same_clock(const struct vmclock_snap *a, const struct vmclock_snap *b)
+{
+	return a->seq == b->seq && a->counter_id == b->counter_id &&
+	       a->time_type == b->time_type && a->flags == b->flags &&
+	       a->clock_status == b->clock_status &&
+	       a->tai_offset_sec == b->tai_offset_sec &&
+	       a->counter_period_shift == b->counter_period_shift &&
+	       a->counter_value == b->counter_value &&
+	       a->counter_period == b->counter_period &&
+	       a->time_sec == b->time_sec && a->time_frac == b->time_frac &&
+	       a->counter == b->counter;
+}
+
+/*
+ * The clock-only reader: the clock fields as the full reader has them,
+ * nothing else written, and the same refusals.
+ */
+static void test_clock_read(void)
+{
+	struct vmclock_snap full, clock, pat;
+	struct vmclock_abi p;
+	unsigned int calls;
+	int rc, rc_full;
+
+	memset(&pat, 0x5a, sizeof(pat));
+	fill_page(&p, 42);
+	rc_full = read_with(&p, sizeof(p), 0, &full, NULL);
+	clock = pat;
+	rc = clock_read_with(&p, 0, &clock, &calls);
+	tap_ok(!rc && !rc_full && calls == 1 && same_clock(&clock, &full),
+	       "clock_read: the clock fields, seq and counter as snap_read has them, counter read once (%d)",
+	       rc);
+	tap_ok(clock.disruption_marker == pat.disruption_marker &&
+	       clock.leap_indicator == pat.leap_indicator &&
+	       clock.period_esterror == pat.period_esterror &&
+	       clock.period_maxerror == pat.period_maxerror &&
+	       clock.time_esterror_ns == pat.time_esterror_ns &&
+	       clock.time_maxerror_ns == pat.time_maxerror_ns &&
+	       clock.vm_generation_counter == pat.vm_generation_counter,
+	       "clock_read: loads no field beyond the clock (the others keep what was there)");
+
+	/* A page shorter than the structure: the clock fields are in front. */
+	fill_page(&p, 42);
+	rc_full = read_with(&p, VMCLOCK_CLOCK_SIZE, 0, &full, NULL);
+	rc = clock_read_with(&p, 0, &clock, NULL);
+	tap_ok(!rc && !rc_full && same_clock(&clock, &full) && full.time_frac,
+	       "clock_read: VMCLOCK_CLOCK_SIZE bytes hold every clock field (%d)",
+	       rc);
+
+	fill_page(&p, 7);
+	rc = clock_read_with(&p, 0, &clock, &calls);
+	tap_ok(rc == -EAGAIN && calls == 0,
+	       "clock_read: odd seq_count -> -EAGAIN before the counter is read (%d)",
+	       rc);
+	fill_page(&p, 8);
+	rc = clock_read_with(&p, 1, &clock, NULL);
+	tap_ok(rc == -EAGAIN,
+	       "clock_read: seq_count moved on during the counter read -> -EAGAIN (%d)",
+	       rc);
+	fill_page(&p, 8);
+	rc = clock_read_with(&p, 2, &clock, NULL);
+	tap_ok(rc == -EAGAIN,
+	       "clock_read: writer started during the counter read -> -EAGAIN (%d)",
+	       rc);
+}
+
 void test_snap_read(void)
 {
 	test_refusals();
 	test_full_copy();
 	test_sizes();
+	test_clock_read();
 }

@@ -118,6 +118,17 @@ vmclock_system_counterval(u64 cycles, enum vmclock_sys_counter which)
 #endif
 
 /*
+ * 7.2 made the PTP pre/post system timestamps timekeeper snapshots, which
+ * carry the clocksource's counter reading (and, for a clocksource derived
+ * from another counter, as kvm-clock is from the TSC, that one's too).
+ * Before, they held the times alone: every PHC reading between them needs
+ * a counter read of its own.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(7, 2, 0)
+#define VMCLOCK_COMPAT_STS_TIMES_ONLY
+#endif
+
+/*
  * Before 6.9 nothing exported names the TSC clocksource, so the timekeeper
  * refuses a TSC reading. A snapshot of the timekeeper taken while it runs
  * on the TSC carries both a TSC reading and the system times at that very

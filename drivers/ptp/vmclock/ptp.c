@@ -36,6 +36,7 @@ MODULE_PARM_DESC(phc_utc, "PTP clock returns UTC instead of TAI (default N: TAI)
 
 #if defined(CONFIG_X86)
 #define VMCLOCK_CPU_COUNTER	VMCLOCK_COUNTER_X86_TSC
+#define VMCLOCK_CPU_CSID	CSID_X86_TSC
 
 static u64 vmclock_cpu_counter(void)
 {
@@ -49,6 +50,7 @@ static bool vmclock_cpu_counter_usable(void)
 }
 #elif defined(CONFIG_ARM64)
 #define VMCLOCK_CPU_COUNTER	VMCLOCK_COUNTER_ARM_VCNT
+#define VMCLOCK_CPU_CSID	CSID_ARM_ARCH_COUNTER
 
 static u64 vmclock_cpu_counter(void)
 {
@@ -71,14 +73,52 @@ struct vmclock_read {
 	int err;				/* set by the counter callback */
 };
 
-static u64 vmclock_read_counter(void *ctx)
+#ifndef VMCLOCK_COMPAT_STS_TIMES_ONLY
+/*
+ * The counter reading behind the pre timestamp, when the timekeeper took it
+ * from the page's counter (its clocksource, or the counter a derived one
+ * such as kvm-clock reads): the PHC time then belongs to the very instant
+ * of the system time, and the post timestamp is the pre one.
+ */
+static bool vmclock_counter_from_sts(struct ptp_system_timestamp *sts,
+				     u64 *counter)
+{
+	const struct system_time_snapshot *pre = &sts->pre_sts;
+
+	if (!pre->valid)
+		return false;
+	if (pre->cs_id == VMCLOCK_CPU_CSID)
+		*counter = pre->cycles;
+	else if (pre->hw_csid == VMCLOCK_CPU_CSID && pre->hw_cycles)
+		*counter = pre->hw_cycles;
+	else
+		return false;
+	sts->post_sts = *pre;
+	return true;
+}
+#else
+static bool vmclock_counter_from_sts(struct ptp_system_timestamp *sts,
+				     u64 *counter)
+{
+	return false;
+}
+#endif
+
+/* Inline where the page read calls it: this is every PTP reading's path. */
+static __always_inline u64 vmclock_read_counter(void *ctx)
 {
 	struct vmclock_read *rd = ctx;
 	u64 counter;
 
-	ptp_read_system_prets(rd->sts);
-	counter = vmclock_cpu_counter();
-	ptp_read_system_postts(rd->sts);
+	if (rd->sts) {
+		ptp_read_system_prets(rd->sts);
+		if (!vmclock_counter_from_sts(rd->sts, &counter)) {
+			counter = vmclock_cpu_counter();
+			ptp_read_system_postts(rd->sts);
+		}
+	} else {
+		counter = vmclock_cpu_counter();
+	}
 
 	rd->sys_cycles = counter;
 	return counter;
@@ -151,12 +191,16 @@ static __always_inline int vmclock_read_time(struct vmclock_state *st,
 					     u64 (*read_counter)(void *ctx),
 					     struct timespec64 *ts)
 {
-	struct vmclock_snap snap;
+	/*
+	 * Not zeroed on kernels that zero the stack: the read fills what is
+	 * used here, and the rest (over half of it) is never looked at.
+	 */
+	struct vmclock_snap snap __uninitialized;
 	struct vmclock_time t;
 	s64 offset, sec;
 	int ret;
 
-	ret = vmclock_snapshot(st, &snap, read_counter, rd);
+	ret = vmclock_clock_snapshot(st, &snap, read_counter, rd);
 	if (ret)
 		return ret;
 	this_cpu_inc(*st->ptp_page_reads);
@@ -419,7 +463,7 @@ bool vmclock_ptp_usable(struct vmclock_state *st,
 
 	st->scale = phc_utc ? VMCLOCK_SCALE_UTC : VMCLOCK_SCALE_TAI;
 
-	if (st->size < offsetofend(struct vmclock_abi, time_frac_sec))
+	if (st->size < VMCLOCK_CLOCK_SIZE)
 		return false;
 	if (snap->counter_id != VMCLOCK_CPU_COUNTER)
 		return false;

@@ -135,6 +135,32 @@ static __always_inline int vmclock_snapshot(struct vmclock_state *st,
 	return vmclock_snapshot_retry(st, snap, read_counter, ctx);
 }
 
+/**
+ * vmclock_clock_snapshot() - vmclock_snapshot() for the clock fields alone.
+ * @st: the device; its page holds VMCLOCK_CLOCK_SIZE bytes (the PTP clock
+ *      is registered only then)
+ * @snap: on success, the clock fields, seq and counter (see
+ *        vmclock_clock_read()); other members are meaningful only when a
+ *        retry filled them
+ * @read_counter: reads the CPU counter inside the seq window
+ * @ctx: passed to @read_counter
+ *
+ * The first attempt loads what a time reading needs and no more; a page in
+ * flux goes to vmclock_snapshot_retry(), whose full copy holds those too.
+ *
+ * Return: 0, or -EBUSY when the page stayed in flux for
+ * VMCLOCK_SEQ_TIMEOUT_MS.
+ */
+static __always_inline int vmclock_clock_snapshot(struct vmclock_state *st,
+						  struct vmclock_snap *snap,
+						  u64 (*read_counter)(void *ctx),
+						  void *ctx)
+{
+	if (likely(!vmclock_clock_read(st->page, snap, read_counter, ctx)))
+		return 0;
+	return vmclock_snapshot_retry(st, snap, read_counter, ctx);
+}
+
 /* ptp.c */
 bool vmclock_ptp_usable(struct vmclock_state *st,
 			const struct vmclock_snap *snap);
