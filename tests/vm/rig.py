@@ -242,6 +242,16 @@ def build_module(kernel, name, files, subdir="."):
     return kos
 
 
+def builtin_vmclock(kernel):
+    """Whether KERNEL has the kernel's own ptp_vmclock built in (Debian's
+    arm64 7.x): then it would bind the page before ours could load."""
+    kver = kernel_version(kernel)
+    path = os.path.join(CACHE, "kernels", kver, "lib", "modules", kver, "modules.builtin")
+    if not os.path.exists(path):
+        return False
+    return "kernel/drivers/ptp/ptp_vmclock.ko" in read(path).split()
+
+
 def intree_module(kernel):
     kver = kernel_version(kernel)
     pat = os.path.join(CACHE, "kernels", kver, "lib", "modules", kver, "kernel",
@@ -423,6 +433,9 @@ class Guest:
                   f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
         if self.boot.cmdline:
             append.append(self.boot.cmdline)
+        if self.boot.module != "intree" and builtin_vmclock(self.kernel):
+            # Keep the built-in driver from registering: ours binds instead.
+            append.append("initcall_blacklist=vmclock_platform_driver_init")
         if arm64.is_arm64(self.kernel):
             machine, devices = self.arm64_machine(append)
         else:

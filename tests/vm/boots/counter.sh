@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# rig-kernels: 6.12-arm64 6.1-arm64
+# rig-kernels: 6.12-arm64 6.1-arm64 7-arm64
 # rig-module: ours
 # rig-acpi: none
 # rig-serve: --steady
