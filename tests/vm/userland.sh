@@ -14,7 +14,11 @@
 #   sid       current: chrony and linuxptp, plus udevadm/systemd-udevd, are
 #             installed into the sid chroot setup.sh made ($CACHE/sid-root).
 #
-# Both get testptp, compiled static from Debian 12's linux-source-6.1
+#   bookworm-arm64  Debian 12's linuxptp 3.1.1 for arm64 guests (phc2sys,
+#             phc_ctl), downloaded through the private arm64 apt state
+#             setup.sh keeps and unpacked with the arm64 C library it needs.
+#
+# All get testptp, compiled static from Debian 12's linux-source-6.1
 # (tools/testing/selftests/ptp/testptp.c, taken from the package at build
 # time and never kept in the project).
 #
@@ -30,13 +34,15 @@ export DEBIAN_FRONTEND=noninteractive
 log() { printf 'userland: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[ $# = 1 ] || { echo "usage: userland.sh bookworm|sid" >&2; exit 2; }
+[ $# = 1 ] || { echo "usage: userland.sh bookworm|sid|bookworm-arm64" >&2; exit 2; }
 name=$1
-case $name in bookworm|sid) ;; *) die "unknown userland $name" ;; esac
+case $name in bookworm|sid|bookworm-arm64) ;; *) die "unknown userland $name" ;; esac
 
 top=$UL/$name
 tree=$top/root
 ARCH_LIBDIR=usr/lib/x86_64-linux-gnu
+CC_STATIC=gcc
+case $name in *-arm64) CC_STATIC=aarch64-linux-gnu-gcc ;; esac
 
 # libs_of SYSROOT LDD-OUTPUT [UNPACKED]: copy every library ldd named (paths
 # as seen inside SYSROOT, "" for the host, or inside the UNPACKED packages)
@@ -71,28 +77,34 @@ skeleton() {
 	# Programs built for /var/run/... find /run/... (as on Debian).
 	mkdir -p "$tree/var"
 	ln -sfn ../run "$tree/var/run"
-	ln -sfn "../$ARCH_LIBDIR/ld-linux-x86-64.so.2" "$tree/lib64/ld-linux-x86-64.so.2"
+	case $name in
+	*-arm64) rmdir "$tree/lib64" ;;
+	*) ln -sfn "../$ARCH_LIBDIR/ld-linux-x86-64.so.2" "$tree/lib64/ld-linux-x86-64.so.2" ;;
+	esac
 }
 
 # testptp: the kernel's own PTP test tool, from Debian 12's kernel source.
 testptp() {
-	local dir=$UL/testptp deb
-	if [ ! -x "$dir/testptp" ]; then
+	local dir=$UL/testptp deb bin=testptp
+	[ "$CC_STATIC" = gcc ] || bin=testptp-${name##*-}
+	if [ ! -x "$dir/$bin" ]; then
 		mkdir -p "$dir"
 		if ! ls "$dir"/linux-source-6.1_*.deb >/dev/null 2>&1; then
 			log "downloading linux-source-6.1 (for testptp.c)"
 			(cd "$dir" && apt-get -q -o APT::Sandbox::User=root download linux-source-6.1 >/dev/null)
 		fi
 		deb=$(ls "$dir"/linux-source-6.1_*.deb | tail -n1)
-		log "extracting testptp.c from $(basename "$deb")"
-		dpkg-deb --fsys-tarfile "$deb" |
-			tar -xO ./usr/src/linux-source-6.1.tar.xz |
-			tar -xJO linux-source-6.1/tools/testing/selftests/ptp/testptp.c > "$dir/testptp.c"
+		if [ ! -s "$dir/testptp.c" ]; then
+			log "extracting testptp.c from $(basename "$deb")"
+			dpkg-deb --fsys-tarfile "$deb" |
+				tar -xO ./usr/src/linux-source-6.1.tar.xz |
+				tar -xJO linux-source-6.1/tools/testing/selftests/ptp/testptp.c > "$dir/testptp.c"
+		fi
 		[ -s "$dir/testptp.c" ] || die "testptp.c not found in $deb"
-		gcc -O2 -static -o "$dir/testptp.tmp" "$dir/testptp.c" -lrt
-		mv "$dir/testptp.tmp" "$dir/testptp"
+		"$CC_STATIC" -O2 -static -o "$dir/$bin.tmp" "$dir/testptp.c" -lrt
+		mv "$dir/$bin.tmp" "$dir/$bin"
 	fi
-	cp "$dir/testptp" "$tree/usr/bin/testptp"
+	cp "$dir/$bin" "$tree/usr/bin/testptp"
 }
 
 build_bookworm() {
@@ -123,6 +135,38 @@ build_bookworm() {
 		# (libs_of resolves the path as given), the rest from the host.
 		libs_of "" "$out" "$x"
 	done
+	rm -rf "$x"
+}
+
+# linuxptp for arm64: the packages through setup.sh's private arm64 apt
+# state (its bpo-arm64 lists include bookworm main), unpacked; each
+# program's libraries (readelf's NEEDED, as ldd cannot run them here) and
+# the loader are copied from the unpacked libc6.
+build_bookworm_arm64() {
+	local debs=$UL/debs-bookworm-arm64 x=$UL/bookworm-arm64-extract p prog lib
+	local apt=$CACHE/apt/bpo-arm64 libdir=lib/aarch64-linux-gnu
+	[ -e "$apt/sources.list" ] || die "no arm64 apt state at $apt (run tests/vm/setup.sh)"
+	mkdir -p "$debs"
+	for p in linuxptp libc6; do
+		ls "$debs/${p}_"*_arm64.deb >/dev/null 2>&1 && continue
+		log "downloading $p (bookworm, arm64)"
+		(cd "$debs" && apt-get -q -o Dir::Etc::SourceList="$apt/sources.list" \
+			-o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" \
+			-o APT::Architecture=arm64 -o APT::Architectures::=arm64 \
+			-o APT::Sandbox::User=root download "$p:arm64" >/dev/null)
+	done
+	rm -rf "$x"; mkdir -p "$x"
+	for p in linuxptp libc6; do dpkg-deb -x "$(ls "$debs/${p}_"*_arm64.deb | tail -n1)" "$x"; done
+	mkdir -p "$tree/$libdir"
+	for prog in usr/sbin/phc2sys usr/sbin/phc_ctl; do
+		[ -x "$x/$prog" ] || die "$prog not in the arm64 linuxptp package"
+		cp "$x/$prog" "$tree/$prog"
+		for lib in $(aarch64-linux-gnu-readelf -d "$x/$prog" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+			[ -e "$x/$libdir/$lib" ] || die "$prog needs $lib, not in arm64 libc6"
+			cp -L "$x/$libdir/$lib" "$tree/$libdir/$lib"
+		done
+	done
+	cp -L "$x/lib/ld-linux-aarch64.so.1" "$tree/lib/ld-linux-aarch64.so.1"
 	rm -rf "$x"
 }
 
@@ -166,10 +210,22 @@ if [ ! -e "$top/.complete" ]; then
 	rm -rf "$tree"
 	mkdir -p "$tree"
 	skeleton
-	"build_$name"
+	"build_${name//-/_}"
 	testptp
-	# The tree must run on its own: each program loads inside it.
+	# The tree must run on its own: each program loads inside it (arm64:
+	# cannot run here; its loader and libraries must be in the tree).
 	for prog in usr/sbin/chronyd usr/bin/chronyc usr/sbin/phc2sys usr/sbin/phc_ctl usr/bin/testptp; do
+		case $name in
+		*-arm64)
+			[ -e "$tree/$prog" ] || continue
+			for lib in $(aarch64-linux-gnu-readelf -d "$tree/$prog" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+				[ -e "$tree/lib/aarch64-linux-gnu/$lib" ] || die "$prog: $lib not in the tree"
+			done
+			if aarch64-linux-gnu-readelf -l "$tree/$prog" | grep -q 'program interpreter'; then
+				[ -e "$tree/lib/ld-linux-aarch64.so.1" ] || die "$prog: no loader in the tree"
+			fi
+			continue ;;
+		esac
 		out=$(chroot "$tree" "/$prog" -v 2>&1 || true)
 		if grep -qiE 'error while loading|not found|no such file' <<<"$out"; then
 			die "$prog does not start inside the tree: $out"

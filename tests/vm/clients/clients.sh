@@ -218,6 +218,12 @@ phc2sys_time() {
 # they stop first; the page then keeps the jumped relation (PHC about
 # 100 us behind) until the caller restarts them.
 migrate_ticks() {
+	# arm64: the counter's stated rate (CNTFRQ_EL0); x86: the TSC's.
+	hz=$(rig-echo hz 2>/dev/null)
+	if [ -n "$hz" ]; then
+		echo $((hz / 10000))
+		return
+	fi
 	mhz=$(dmesg | sed -n 's/.*Refined TSC clocksource calibration: \([0-9]*\)\..*/\1/p' | tail -n1)
 	echo $(( ${mhz:-2600} * 100 ))	# ticks in 100 us
 }
