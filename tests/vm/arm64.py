@@ -113,3 +113,46 @@ def make_dtb(qemu_cmd, workdir, gpa, reserve, variant="default"):
     out = os.path.join(workdir, "guest.dtb")
     subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out, src], check=True)
     return out, pl061
+
+
+# ACPI guests (boots with "# rig-arm64: acpi"), as on Graviton: UEFI
+# firmware (Debian's qemu-efi-aarch64, unpacked by setup.sh) hands the
+# kernel QEMU's ACPI tables; our SSDT joins them from the initrd
+# (CONFIG_ACPI_TABLE_UPGRADE: an uncompressed cpio first in the initrd,
+# holding kernel/firmware/acpi/*.aml). ACPI has no reserved-memory node and
+# arm64 no memmap=, so the page (and the rig's mailbox after it) lives in
+# a cold-plugged NVDIMM, a shared file of its own that the firmware leaves
+# out of the memory map: with RAM_MB of RAM at 1 GiB, virt's device memory
+# (and so the NVDIMM's first slot) starts at 2 GiB.
+NVDIMM_GPA = 0x80000000
+NVDIMM_BYTES = 2 << 20
+FIRMWARE = os.path.join("firmware-arm64", "usr", "share", "qemu-efi-aarch64", "QEMU_EFI.fd")
+
+
+def acpi_machine_args(ram, ram_mb, page_file, firmware):
+    """machine_args() with UEFI firmware (ACPI) and the page's NVDIMM."""
+    args = machine_args(ram, ram_mb)
+    args[args.index("-m") + 1] = f"{ram_mb}M,slots=1,maxmem={2 * ram_mb}M"
+    args[args.index("-machine") + 1] += ",nvdimm=on"
+    return args + ["-bios", firmware,
+                   "-object", f"memory-backend-file,id=vmclock,size={NVDIMM_BYTES},"
+                              f"mem-path={page_file},share=on",
+                   "-device", f"nvdimm,id=vmclock-page,memdev=vmclock,addr={NVDIMM_GPA:#x}"]
+
+
+def acpi_initrd(aml, initrd, workdir):
+    """INITRD with AML in front, where the kernel's table upgrade finds it
+    (names must start with kernel/firmware/acpi/, no leading ./)."""
+    tree = os.path.join(workdir, "early")
+    os.makedirs(os.path.join(tree, "kernel", "firmware", "acpi"))
+    with open(aml, "rb") as src, \
+            open(os.path.join(tree, "kernel", "firmware", "acpi", "vmclock.aml"), "wb") as dst:
+        dst.write(src.read())
+    names = "kernel\nkernel/firmware\nkernel/firmware/acpi\nkernel/firmware/acpi/vmclock.aml\n"
+    early = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], input=names.encode(),
+                           cwd=tree, check=True, capture_output=True).stdout
+    out = os.path.join(workdir, "initrd")
+    with open(initrd, "rb") as src, open(out, "wb") as dst:
+        dst.write(early)
+        dst.write(src.read())
+    return out

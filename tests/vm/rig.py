@@ -23,6 +23,10 @@ say how to boot it:
                                    tree (client programs and their libraries)
                                    into the guest's root
     # rig-cmdline: ...             extra kernel command line
+    # rig-arm64: acpi              arm64 guests boot UEFI firmware and find
+                                   the page through ACPI (our SSDT from the
+                                   initrd, the page in an NVDIMM), not the
+                                   device tree (tests/vm/arm64.py)
     # rig-dt: irq                  arm64 device tree variant: the node
                                    gets the interrupt of QEMU's PL061
                                    (tests/vm/arm64.py), which the host
@@ -139,13 +143,14 @@ class Boot:
         self.serve = ""
         self.timeout = 300
         self.cmdline = ""
+        self.arm64 = "dt"
         self.known = None
         self.userland = None
         self.icount = False
         self.dt = "default"
         with open(path) as f:
             for line in f:
-                m = re.match(r"#\s*rig-([a-z-]+):\s*(.*?)\s*$", line)
+                m = re.match(r"#\s*rig-([a-z0-9-]+):\s*(.*?)\s*$", line)
                 if not m:
                     continue
                 key, val = m.groups()
@@ -167,6 +172,8 @@ class Boot:
                     self.timeout = int(val)
                 elif key == "cmdline":
                     self.cmdline = val
+                elif key == "arm64":
+                    self.arm64 = val
                 elif key == "userland":
                     self.userland = val
                 elif key == "dt":
@@ -416,10 +423,17 @@ class Guest:
         self.acpi, self.gpa = acpi, page_gpa(acpi)
         # The page's place in the RAM file (virt's RAM starts at 1 GiB).
         self.offset = self.gpa
-        if arm64.is_arm64(kernel):
-            self.offset, self.gpa = self.gpa, arm64.RAM_BASE + self.gpa
         self.workdir = workdir
         self.ram = os.path.join(workdir, "ram")
+        # The file the host writes the page into, at self.offset.
+        self.page_file = self.ram
+        self.arm64_acpi = arm64.is_arm64(kernel) and boot.arm64 == "acpi"
+        if self.arm64_acpi:
+            self.page_file = os.path.join(workdir, "vmclock-page")
+            self.offset, self.gpa = 0, arm64.NVDIMM_GPA
+            self.initrd = arm64.acpi_initrd(aml, initrd, workdir)
+        elif arm64.is_arm64(kernel):
+            self.offset, self.gpa = self.gpa, arm64.RAM_BASE + self.gpa
         self.log = os.path.join(workdir, "serial.log")
         self.monitor = os.path.join(workdir, "monitor.sock")
         self.qemu = None
@@ -462,7 +476,13 @@ class Guest:
         return ["qemu-system-x86_64"] + machine_args(self.ram, self.boot.icount), devices
 
     def arm64_machine(self, append):
-        """The same for arm64: its device tree describes the page (no ACPI)."""
+        """The same for arm64: its device tree describes the page, or with
+        "rig-arm64: acpi" our SSDT among the firmware's ACPI tables."""
+        if self.arm64_acpi:
+            firmware = os.path.join(CACHE, arm64.FIRMWARE)
+            append += ["console=ttyAMA0", "acpi=force"]
+            return ["qemu-system-aarch64"] + arm64.acpi_machine_args(
+                self.ram, RAM_MB, self.page_file, firmware), []
         machine = ["qemu-system-aarch64"] + arm64.machine_args(self.ram, RAM_MB)
         # The page and the rig's mailbox after it, as memmap=8K on x86.
         dtb, pl061 = arm64.make_dtb(machine + ["-nodefaults"], self.workdir, self.gpa, 0x2000,
@@ -475,11 +495,14 @@ class Guest:
     def start(self):
         with open(self.ram, "wb") as f:
             f.truncate(RAM_MB << 20)
+        if self.page_file != self.ram:
+            with open(self.page_file, "wb") as f:
+                f.truncate(arm64.NVDIMM_BYTES)
         self.qemu = subprocess.Popen(self.qemu_cmd(), stdin=subprocess.DEVNULL,
                                      stdout=open(os.path.join(self.workdir, "qemu.out"), "w"),
                                      stderr=subprocess.STDOUT)
         host = os.path.join(ROOT, "tools", "vmclock-host", "build", "vmclock-host")
-        args = [host, "--file", self.ram, "--offset", hex(self.offset), "serve"]
+        args = [host, "--file", self.page_file, "--offset", hex(self.offset), "serve"]
         args += self.boot.serve.split()
         self.serve = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                       stdout=open(os.path.join(self.workdir, "serve.log"), "w"),
@@ -637,7 +660,12 @@ def show_guest(text):
 
 def run_boot(report, kernel, boot, acpi, initrd, keep, show=False):
     label = f"{boot.name}@{kernel}" if len(boot.acpi) == 1 else f"{boot.name}[{acpi}]@{kernel}"
-    aml = None if acpi == "none" or arm64.is_arm64(kernel) else build_acpi(acpi)
+    if acpi == "none" or (arm64.is_arm64(kernel) and boot.arm64 != "acpi"):
+        aml = None
+    elif arm64.is_arm64(kernel):
+        aml = build_acpi("ARM64_NVDIMM" if acpi == "default" else acpi + "+ARM64_NVDIMM")
+    else:
+        aml = build_acpi(acpi)
     for attempt in (1, 2):
         workdir = tempfile.mkdtemp(prefix="rig-", dir="/dev/shm")
         guest = Guest(kernel, boot, acpi, initrd, aml, workdir)

@@ -257,6 +257,20 @@ fetch_arm64_busybox() {
 	dpkg-deb -x "$(kernel_deb busybox-static arm64)" "$dest"
 }
 
+# The arm64 ACPI guests' UEFI firmware: Debian 12's EDK2 build for QEMU's
+# virt machine, unpacked (tests/vm/arm64.py runs QEMU_EFI.fd with -bios).
+fetch_arm64_firmware() {
+	local dest=$CACHE/firmware-arm64
+	[ -s "$dest/usr/share/qemu-efi-aarch64/QEMU_EFI.fd" ] && return 0
+	if [ -z "$(kernel_deb qemu-efi-aarch64 all)" ]; then
+		log "downloading qemu-efi-aarch64"
+		# shellcheck disable=SC2046
+		(cd "$DEBS" && apt-get $(apt_opts bpo-arm64) -q download qemu-efi-aarch64 >/dev/null)
+	fi
+	rm -rf "$dest"
+	dpkg-deb -x "$(kernel_deb qemu-efi-aarch64 all)" "$dest"
+}
+
 # Linux 7.x headers come with build tools linked against a newer glibc and
 # want the compiler the kernel was built with (gcc-16): modules for it are
 # built in a minimal sid chroot (tests/vm/kbuild.sh enters it), with the
@@ -335,6 +349,7 @@ fetch_kernel 6.12 bpo bookworm-backports
 fetch_kernel 7 sid sid
 apt_update bpo-arm64
 fetch_arm64_busybox
+fetch_arm64_firmware
 apt_update sid-arm64
 fetch_kernel 6.1 bpo-arm64 bookworm arm64
 fetch_kernel 6.12 bpo-arm64 bookworm-backports arm64

@@ -12,6 +12,9 @@
  *   CRS_MEM24  Memory24 (24-bit addresses only: use with FC_SHAPE)
  *   CRS_TWO    two memory descriptors (a driver must refuse it)
  *   CRS_IO     an I/O port descriptor only (a driver must refuse it)
+ *   ARM64_NVDIMM  the page at 2 GiB, where an arm64 guest's page lives
+ *              (a cold-plugged NVDIMM outside its RAM, tests/vm/arm64.py);
+ *              there the table comes from the initrd, not -acpitable
  *
  * NTFY is not part of any hypervisor's table: the rig's guest module
  * evaluates it on the host's request, because QEMU has no host-triggered
@@ -21,8 +24,13 @@
 #define PAGE_LO		0x0009d000
 #define PAGE_HI		0x0009dfff
 #else
+#ifdef ARM64_NVDIMM
+#define PAGE_LO		0x80000000
+#define PAGE_HI		0x80000fff
+#else
 #define PAGE_LO		0x1f000000
 #define PAGE_HI		0x1f000fff
+#endif
 #endif
 
 DefinitionBlock ("", "SSDT", 2, "VMCLKT", "VMCLOCK", 1)

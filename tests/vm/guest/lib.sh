@@ -16,6 +16,15 @@ check() {
 # not CMD...: succeeds when CMD fails (for check; works with functions too).
 not() { ! "$@"; }
 
+# in_system_ram HEXADDR: the address lies in a range /proc/iomem calls System RAM.
+in_system_ram() {
+	awk -v a="$1" '/System RAM/ {
+		sub(/^ +/, ""); split($0, r, /[- ]/)
+		# busybox awk reads "0x..." strings as hex numbers
+		if (("0x" a) + 0 >= ("0x" r[1]) + 0 && ("0x" a) + 0 <= ("0x" r[2]) + 0) { print; found = 1 }
+	} END { exit !found }' /proc/iomem
+}
+
 # The module under test: "ours" (this project's) or "intree" (the kernel's).
 load_rig() {
 	# A device-tree guest (arm64) has no ACPI method to notify through.
