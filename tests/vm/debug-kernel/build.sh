@@ -47,7 +47,7 @@ if [ -e "$top/.built" ]; then
 	exit 0
 fi
 
-log "building the debug kernel $key (once; about 10 min on 2 idle cores)"
+log "building the debug kernel $key (once; about 4 min on 2 cores)"
 t0=$(date +%s)
 rm -rf "$top"
 mkdir -p "$top/tmp"
