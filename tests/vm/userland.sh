@@ -138,10 +138,16 @@ build_bookworm() {
 	rm -rf "$x"
 }
 
+# needed_libs ELF: the libraries an arm64 program names (readelf's NEEDED:
+# ldd cannot run it here).
+needed_libs() {
+	aarch64-linux-gnu-readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'
+}
+
 # linuxptp for arm64: the packages through setup.sh's private arm64 apt
 # state (its bpo-arm64 lists include bookworm main), unpacked; each
-# program's libraries (readelf's NEEDED, as ldd cannot run them here) and
-# the loader are copied from the unpacked libc6.
+# program's libraries (needed_libs) and the loader are copied from the
+# unpacked libc6.
 build_bookworm_arm64() {
 	local debs=$UL/debs-bookworm-arm64 x=$UL/bookworm-arm64-extract p prog lib
 	local apt=$CACHE/apt/bpo-arm64 libdir=lib/aarch64-linux-gnu
@@ -161,7 +167,7 @@ build_bookworm_arm64() {
 	for prog in usr/sbin/phc2sys usr/sbin/phc_ctl; do
 		[ -x "$x/$prog" ] || die "$prog not in the arm64 linuxptp package"
 		cp "$x/$prog" "$tree/$prog"
-		for lib in $(aarch64-linux-gnu-readelf -d "$x/$prog" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+		for lib in $(needed_libs "$x/$prog"); do
 			[ -e "$x/$libdir/$lib" ] || die "$prog needs $lib, not in arm64 libc6"
 			cp -L "$x/$libdir/$lib" "$tree/$libdir/$lib"
 		done
@@ -218,7 +224,7 @@ if [ ! -e "$top/.complete" ]; then
 		case $name in
 		*-arm64)
 			[ -e "$tree/$prog" ] || continue
-			for lib in $(aarch64-linux-gnu-readelf -d "$tree/$prog" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+			for lib in $(needed_libs "$tree/$prog"); do
 				[ -e "$tree/lib/aarch64-linux-gnu/$lib" ] || die "$prog: $lib not in the tree"
 			done
 			if aarch64-linux-gnu-readelf -l "$tree/$prog" | grep -q 'program interpreter'; then
