@@ -416,28 +416,47 @@ int host_restore_page(const struct vmclock_abi *p)
 static char host_err[512];
 static char host_out[2048];
 
-int host_cmd(const char *fmt, ...)
+static int host_vcmd(unsigned int timeout_ms, const char *fmt, va_list ap)
 {
 	char cmd[1024];
-	va_list ap;
 	int n, ret;
 
-	va_start(ap, fmt);
 	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(cmd)) {
 		snprintf(host_err, sizeof(host_err),
 			 "host command too long (%d bytes)", n);
 		return -E2BIG;
 	}
 	host_out[0] = '\0';
-	ret = vmc_rig_request(cmd, host_out, sizeof(host_out));
+	ret = vmc_rig_request(cmd, timeout_ms, host_out, sizeof(host_out));
 	if (ret)
 		snprintf(host_err, sizeof(host_err),
 			 "host command \"%.200s\" failed: %d (%.200s)",
 			 cmd, ret, host_out);
 	else
 		host_err[0] = '\0';
+	return ret;
+}
+
+int host_cmd(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = host_vcmd(0, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int host_cmd_timeout(unsigned int timeout_ms, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = host_vcmd(timeout_ms, fmt, ap);
+	va_end(ap);
 	return ret;
 }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmclock_probe: what the driver binds to, page by page. For each host
- * "init" variant the driver is unbound, the page rewritten, the driver
- * bound again, and the outcome compared with Linux 7.0's rules, which
- * common.md adopts (drop-in compatible):
+ * vmclock_probe: what the driver binds to, page by page. Each variant has
+ * the driver unbound, the page rewritten by the host ("init", then real
+ * clock data where the variant wants it), the driver bound again, and the
+ * outcome compared with Linux 7.0's rules, which common.md adopts (drop-in
+ * compatible):
  *   refused (bind write fails, no /dev/vmclock0): bad magic, size above the
  *     region, version 2;
  *   nothing registered (no /dev/vmclock0, no PTP clock): size 64;
@@ -12,7 +13,8 @@
  *   with real clock data (needs VMCLOCK_COUNTER_OFFSET): /dev/vmclock0 and
  *     the PTP clock for TAI and for UTC + offset; only the PTP clock when
  *     the size covers the time fields but not a page (2048).
- * At the end the page as found is restored and must bind as before.
+ * Every test puts the page back as it found it and binds the driver again
+ * (teardown); the last test checks that this restores the start state.
  *
  * Host commands: init, clock, set (restore).
  */
@@ -21,9 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "host.h"
-#include "tap.h"
+#include "vmc_harness.h"
 
 enum outcome {
 	REFUSED,	/* bind fails, no misc device */
@@ -31,34 +31,6 @@ enum outcome {
 	DEV_ONLY,	/* misc device, no PTP clock */
 	PTP_ONLY,	/* PTP clock, no misc device */
 	BOTH,
-};
-
-struct probe_case {
-	const char *name;
-	const char *init;	/* host init arguments */
-	bool clock;		/* then write real clock data (clock ...) */
-	const char *clock_args;
-	enum outcome want;
-};
-
-static const struct probe_case cases[] = {
-	{ "bad magic: probe refused", "--magic 0x12345678", false, NULL, REFUSED },
-	{ "size field above the 4 KiB region: probe refused", "--size 8192", false, NULL, REFUSED },
-	{ "version 2: probe refused", "--version 2", false, NULL, REFUSED },
-	{ "size 64: neither /dev/vmclock0 nor a PTP clock", "--size 64 --counter tsc --time-type tai",
-	  false, NULL, NOTHING },
-	{ "counter invalid: /dev/vmclock0 only, no PTP clock", "--counter invalid", false, NULL, DEV_ONLY },
-	{ "monotonic time: /dev/vmclock0 only, no PTP clock", "--counter " VMC_COUNTER " --time-type monotonic",
-	  false, NULL, DEV_ONLY },
-	{ "UTC without a TAI offset: /dev/vmclock0 only, no PTP clock", "--counter " VMC_COUNTER " --time-type utc",
-	  false, NULL, DEV_ONLY },
-	{ "TAI with clock data: /dev/vmclock0 and the PTP clock", "--counter " VMC_COUNTER " --time-type tai",
-	  true, "--time-type tai", BOTH },
-	{ "UTC with TAI offset 37: /dev/vmclock0 and the PTP clock",
-	  "--counter " VMC_COUNTER " --time-type utc --tai-offset 37", true,
-	  "--time-type utc --tai-offset 37", BOTH },
-	{ "size 2048: the PTP clock only, no /dev/vmclock0",
-	  "--size 2048 --counter tsc --time-type tai", true, "--time-type tai", PTP_ONLY },
 };
 
 static const char *outcome_str(enum outcome o)
@@ -69,37 +41,118 @@ static const char *outcome_str(enum outcome o)
 	return s[o];
 }
 
-static void run_case(const struct probe_case *c)
+FIXTURE(probe) {
+	struct vmclock_abi saved;
+	bool had_ptp;
+};
+
+FIXTURE_VARIANT(probe) {
+	const char *init;	/* host init arguments */
+	const char *clock_args;	/* then real clock data, or NULL */
+	enum outcome want;
+};
+
+FIXTURE_VARIANT_ADD(probe, bad_magic_refused) {
+	.init = "--magic 0x12345678", .want = REFUSED,
+};
+
+FIXTURE_VARIANT_ADD(probe, size_above_region_refused) {
+	.init = "--size 8192", .want = REFUSED,
+};
+
+FIXTURE_VARIANT_ADD(probe, version_2_refused) {
+	.init = "--version 2", .want = REFUSED,
+};
+
+FIXTURE_VARIANT_ADD(probe, size_64_registers_nothing) {
+	.init = "--size 64 --counter tsc --time-type tai", .want = NOTHING,
+};
+
+FIXTURE_VARIANT_ADD(probe, counter_invalid_dev_only) {
+	.init = "--counter invalid", .want = DEV_ONLY,
+};
+
+FIXTURE_VARIANT_ADD(probe, monotonic_time_dev_only) {
+	.init = "--counter " VMC_COUNTER " --time-type monotonic", .want = DEV_ONLY,
+};
+
+FIXTURE_VARIANT_ADD(probe, utc_without_tai_offset_dev_only) {
+	.init = "--counter " VMC_COUNTER " --time-type utc", .want = DEV_ONLY,
+};
+
+FIXTURE_VARIANT_ADD(probe, tai_clock_data_dev_and_ptp) {
+	.init = "--counter " VMC_COUNTER " --time-type tai",
+	.clock_args = "--time-type tai", .want = BOTH,
+};
+
+FIXTURE_VARIANT_ADD(probe, utc_tai_offset_37_dev_and_ptp) {
+	.init = "--counter " VMC_COUNTER " --time-type utc --tai-offset 37",
+	.clock_args = "--time-type utc --tai-offset 37", .want = BOTH,
+};
+
+FIXTURE_VARIANT_ADD(probe, size_2048_ptp_only) {
+	.init = "--size 2048 --counter tsc --time-type tai",
+	.clock_args = "--time-type tai", .want = PTP_ONLY,
+};
+
+FIXTURE_SETUP(probe)
+{
+	int ret;
+
+	VMC_NEED_HOST();
+	ASSERT_NE(NULL, vmc_device_name())
+		TH_LOG("no vmclock platform device under " VMC_DRIVER_DIR);
+	ret = vmc_save_page(&self->saved, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("cannot save the page: %s", strerror(-ret));
+	self->had_ptp = wait_ptp(true, 0);
+}
+
+/* The page as found, bound as at the start; checked by the last test. */
+static int restore_and_bind(struct vmclock_abi *saved)
+{
+	int ret;
+
+	if (vmc_bound())
+		vmc_unbind();
+	ret = host_restore_page(saved);
+	if (ret)
+		return ret;
+	return vmc_bind();
+}
+
+FIXTURE_TEARDOWN(probe)
+{
+	int ret = restore_and_bind(&self->saved);
+
+	EXPECT_EQ(0, ret) TH_LOG("restoring the page and binding: %d (%s)",
+				 ret, host_error());
+}
+
+TEST_F(probe, outcome)
 {
 	bool dev, ptp, ok;
 	int ret, bind;
 
-	if (c->clock && !counter_offset_env()) {
-		tap_skip(c->name, "needs VMCLOCK_COUNTER_OFFSET for real clock data");
-		return;
+	if (variant->clock_args && !counter_offset_env())
+		SKIP(return, "needs VMCLOCK_COUNTER_OFFSET for real clock data");
+	if (vmc_bound()) {
+		ret = vmc_unbind();
+		ASSERT_EQ(0, ret) TH_LOG("unbind failed: %s", strerror(-ret));
 	}
-	if (vmc_bound() && (ret = vmc_unbind())) {
-		tap_fail(c->name, "unbind failed: %s", strerror(-ret));
-		return;
-	}
-	if (wait_path(VMC_DEV, false, VMC_SETTLE_MS) ||
-	    wait_ptp(false, VMC_SETTLE_MS)) {
-		tap_fail(c->name, "devices still present after unbind");
-		return;
-	}
-	ret = host_cmd("init %s", c->init);
-	if (!ret && c->clock)
+	ASSERT_FALSE(wait_path(VMC_DEV, false, VMC_SETTLE_MS) ||
+		     wait_ptp(false, VMC_SETTLE_MS))
+		TH_LOG("devices still present after unbind");
+	ret = host_cmd("init %s", variant->init);
+	if (!ret && variant->clock_args)
 		ret = host_cmd("clock --counter-offset %s %s",
-			       counter_offset_env(), c->clock_args);
-	if (ret) {
-		tap_fail(c->name, "%s", host_error());
-		return;
-	}
+			       counter_offset_env(), variant->clock_args);
+	ASSERT_EQ(0, ret) TH_LOG("%s", host_error());
+
 	bind = vmc_bind();
 	/* Registration is synchronous; the short wait covers devtmpfs. */
 	dev = wait_path(VMC_DEV, true, 500);
 	ptp = wait_ptp(true, 500);
-	switch (c->want) {
+	switch (variant->want) {
 	case REFUSED:
 		ok = bind != 0 && !dev && !ptp;
 		break;
@@ -116,50 +169,51 @@ static void run_case(const struct probe_case *c)
 		ok = !bind && dev && ptp;
 		break;
 	}
-	tap_check(ok, c->name, "want %s; bind %s, /dev/vmclock0 %s, PTP clock %s",
-		  outcome_str(c->want), bind ? strerror(-bind) : "succeeded",
-		  dev ? "present" : "absent", ptp ? "present" : "absent");
+	EXPECT_TRUE(ok)
+		TH_LOG("want %s; bind %s, /dev/vmclock0 %s, PTP clock %s",
+		       outcome_str(variant->want),
+		       bind ? strerror(-bind) : "succeeded",
+		       dev ? "present" : "absent", ptp ? "present" : "absent");
 }
 
-int main(void)
-{
+/* No variant: the teardown's restore, checked in the open. */
+FIXTURE(restore) {
 	struct vmclock_abi saved;
-	bool had_ptp, dev, ptp;
-	const char *why, *name;
-	unsigned int i;
+	bool had_ptp;
+};
+
+FIXTURE_SETUP(restore)
+{
 	int ret;
 
-	tap_start("vmclock_probe: which pages the driver binds to");
-	why = vmc_unavailable_reason();
-	if (why)
-		tap_skip_all("%s", why);
-	watchdog_arm(300, "vmclock_probe");
-	name = vmc_device_name();
-	if (!name)
-		tap_bail("no vmclock platform device under " VMC_DRIVER_DIR);
-	ret = vmc_save_page(&saved, NULL);
-	if (ret)
-		tap_bail("cannot save the page: %s", strerror(-ret));
-	had_ptp = wait_ptp(true, 0);
-	tap_diag("device %s, PTP clock %s at start", name,
-		 had_ptp ? "present" : "absent");
+	VMC_NEED_HOST();
+	ret = vmc_save_page(&self->saved, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("cannot save the page: %s", strerror(-ret));
+	self->had_ptp = wait_ptp(true, 0);
+}
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		run_case(&cases[i]);
+FIXTURE_TEARDOWN(restore)
+{
+}
 
-	/* Put the page back exactly and bind as at the start. */
-	if (vmc_bound())
-		vmc_unbind();
-	ret = host_restore_page(&saved);
-	if (!tap_check(!ret, "restore the page as found", "%s", host_error()))
-		tap_bail("the page could not be restored; later tests would see a broken page");
+TEST_F(restore, page_as_found_binds_as_at_the_start)
+{
+	bool dev, ptp;
+	int ret;
+
+	ASSERT_EQ(0, vmc_unbind());
+	ASSERT_EQ(0, host_cmd("init --magic 0x12345678"))
+		TH_LOG("%s", host_error());
+	ret = host_restore_page(&self->saved);
+	ASSERT_EQ(0, ret) TH_LOG("restore the page: %s", host_error());
 	ret = vmc_bind();
 	dev = wait_path(VMC_DEV, true, VMC_SETTLE_MS);
-	ptp = wait_ptp(true, had_ptp ? VMC_SETTLE_MS : 200);
-	tap_check(!ret && dev && ptp == had_ptp,
-		  "restored page binds as at the start",
-		  "bind %s, /dev/vmclock0 %s, PTP clock %s (was %s)",
-		  ret ? strerror(-ret) : "ok", dev ? "present" : "absent",
-		  ptp ? "present" : "absent", had_ptp ? "present" : "absent");
-	return tap_finish();
+	ptp = wait_ptp(true, self->had_ptp ? VMC_SETTLE_MS : 200);
+	EXPECT_TRUE(!ret && dev && ptp == self->had_ptp)
+		TH_LOG("bind %s, /dev/vmclock0 %s, PTP clock %s (was %s)",
+		       ret ? strerror(-ret) : "ok", dev ? "present" : "absent",
+		       ptp ? "present" : "absent",
+		       self->had_ptp ? "present" : "absent");
 }
+
+VMC_HARNESS_MAIN

@@ -59,7 +59,6 @@
 
 #include "common.h"
 #include "host.h"
-#include "rig_request.h"
 #include "tap.h"
 
 #define MAX_ERRNO	256
@@ -589,8 +588,6 @@ static int run_fuzz(unsigned int seconds, enum timing timing)
 		{ rd_zero, "control: read /dev/zero", err_none },
 	};
 	const size_t n = sizeof(rd) / sizeof(rd[0]);
-	static struct rig_reply reply;
-	struct rig_mailbox mb;
 	pid_t pids[16], sentinels[MAX_CPUS] = { 0 };
 	int c, ncpu;
 	char cmd[96];
@@ -600,9 +597,6 @@ static int run_fuzz(unsigned int seconds, enum timing timing)
 
 	if (ptp_find(ptp_dev, sizeof(ptp_dev)) < 0)
 		tap_bail("no PTP clock vmclock0");
-	ret = rig_mailbox_open(&mb);
-	if (ret)
-		tap_bail("rig mailbox: %s", strerror(-ret));
 	for (i = 0; i < n; i++) {
 		shm->paths[i].name = rd[i].name;
 		shm->paths[i].allowed = rd[i].allowed;
@@ -634,8 +628,7 @@ static int run_fuzz(unsigned int seconds, enum timing timing)
 	/* The host fuzzes for the whole duration, then restores the page. */
 	snprintf(cmd, sizeof(cmd), "fuzz --duration-s %u --seed %ld --pause-us %d", seconds,
 		 (long)time(NULL), FUZZ_PAUSE_US);
-	ret = rig_request(&mb, cmd, (seconds + 60) * 1000, &reply);
-	rig_mailbox_close(&mb);
+	ret = host_cmd_timeout((seconds + 60) * 1000, "%s", cmd);
 	atomic_store(&stop, true);
 	for (i = 0; i < n; i++) {
 		int status;
@@ -651,9 +644,9 @@ static int run_fuzz(unsigned int seconds, enum timing timing)
 			wait_child(sentinels[c], 5000, &status);
 	}
 
-	tap_check(!ret && !reply.result, "stress fuzz: the host fuzzed the page and restored it",
-		  "request: %s, host status %d: %s", strerror(-ret), reply.result, reply.text);
-	tap_diag("host %s", reply.text);
+	tap_check(!ret, "stress fuzz: the host fuzzed the page and restored it",
+		  "%s", host_error());
+	tap_diag("host %s", host_reply());
 	stall_report(ncpu);
 	/*
 	 * The driver-free controls measure what the guest cannot account

@@ -51,6 +51,7 @@ debian_mirror() {
 HOST_PKGS=(build-essential bc flex bison libelf-dev busybox-static acpica-tools
 	kmod cpio xz-utils zstd dwarves sparse python3 debootstrap socat
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tree-compiler
+	rsync	# kselftest's lib.mk installs with it (tests/vm/kselftest.sh)
 	debhelper dh-dkms dkms lintian)	# the last four: make deb, tests/deb-check.sh
 
 missing_pkgs() {
