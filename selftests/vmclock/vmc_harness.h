@@ -26,6 +26,20 @@
 #include "common.h"
 #include "host.h"
 
+#ifdef KSELFTEST_PRIO_TEST_F
+/*
+ * TEST_F() registers its tests from constructors of priority
+ * KSELFTEST_PRIO_TEST_F, which run before the harness's own constructor
+ * that finds constructors run in file order; until then it prepends, and a
+ * fixture's tests would run (and print) last first. Tell it earlier.
+ */
+static void __attribute__((constructor(KSELFTEST_PRIO_TEST_F - 1)))
+vmc_harness_order_forward(void)
+{
+	__constructor_order_forward = true;
+}
+#endif
+
 /* Options that only list or explain the tests run without a device. */
 static inline bool vmc_harness_listing(int argc, char **argv)
 {

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmclock_dev: the /dev/vmclock0 file interface as common.md fixes it:
- * read()/pread() give a consistent copy, file length = the page's size,
- * EOF at the end; lseek within [0, length] else EINVAL; mmap exactly one
- * read-only page at offset 0 (EROFS for a writable shared mapping, EINVAL
- * for other sizes/offsets, mprotect(PROT_WRITE) EACCES, EPERM for
- * PROT_EXEC and mprotect(PROT_EXEC) EACCES); mode 0600, so a
- * non-root open fails with EACCES. Needs no host command.
+ * vmclock_dev: the /dev/vmclock0 file interface as common.md fixes it, one
+ * behaviour per kselftest harness test:
+ *   read()/pread() give a consistent copy, file length = the page's size,
+ *   EOF at the end, pread() leaves the file position alone;
+ *   lseek within [0, length] else EINVAL;
+ *   mmap exactly one read-only page at offset 0: EROFS for a writable
+ *   shared mapping, EINVAL for other sizes/offsets, EPERM for PROT_EXEC,
+ *   and mprotect() adding PROT_WRITE or PROT_EXEC fails with EACCES;
+ *   mode 0600, so a non-root open fails with EACCES (the "perm" tests
+ *   change the node's mode and put it back in their teardown).
+ * Every "dev" test opens the device and maps the page afresh (setup), so
+ * each starts at file position 0. Needs no host command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,254 +23,478 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "tap.h"
+#include "vmc_harness.h"
 
 #define NOBODY_ID	65534
 
-static long pagesz;
-static u32 length;	/* the file length: the page's size field */
+/* Larger than any page (64 KiB pages on arm64): reads are never cut short. */
+static char buf[2 * 65536];
 
-/* read()/pread() of the whole file against a seq-checked mmap copy. */
-static void check_read_whole(const struct vmc_map *m)
+FIXTURE(dev) {
+	struct vmc_map m;	/* the page as mmap shows it */
+	u32 length;		/* the file length: the page's size field */
+	size_t pagesz;
+	int fd;			/* a fresh O_RDONLY open, position 0 */
+};
+
+FIXTURE_SETUP(dev)
 {
-	static char buf[2 * 65536];
-	int attempt, fd;
-	ssize_t n = -1;
+	int ret, err;
+
+	self->m.fd = -1;
+	self->fd = -1;
+	self->pagesz = (size_t)sysconf(_SC_PAGESIZE);
+	ret = vmc_map_open(&self->m);
+	ASSERT_EQ(0, ret)
+		TH_LOG("cannot open and map %s: %s", VMC_DEV, strerror(-ret));
+	self->length = le32toh(self->m.page->size);
+	ASSERT_TRUE(self->length <= self->m.len &&
+		    self->length >= sizeof(struct vmclock_abi))
+		TH_LOG("size field %u outside [%zu, %zu]: the rig page is not usable here",
+		       self->length, sizeof(struct vmclock_abi), self->m.len);
+	self->fd = open(VMC_DEV, O_RDONLY);
+	err = errno;
+	ASSERT_LE(0, self->fd)
+		TH_LOG("open %s O_RDONLY: %s", VMC_DEV, strerror(err));
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	vmc_map_close(&self->m);
+}
+
+/* The figures every other test relies on, printed for the reader. */
+TEST_F(dev, page_size_field_within_the_mapping)
+{
+	ksft_print_msg("page size field %u, seq %u\n", self->length,
+		       le32toh(self->m.page->seq_count));
+	EXPECT_TRUE(self->length <= self->m.len &&
+		    self->length >= sizeof(struct vmclock_abi))
+		TH_LOG("size field %u outside [%zu, %zu]", self->length,
+		       sizeof(struct vmclock_abi), self->m.len);
+}
+
+TEST_F(dev, open_read_only_as_root)
+{
+	int fd = open(VMC_DEV, O_RDONLY);
+	int err = errno;
+
+	if (fd >= 0)
+		close(fd);
+	EXPECT_LE(0, fd) TH_LOG("want an fd; open: %s", strerror(err));
+}
+
+TEST_F(dev, pread_large_buffer_returns_page_size)
+{
+	ssize_t n = pread(self->fd, buf, sizeof(buf), 0);
+	int err = errno;
+
+	EXPECT_EQ((ssize_t)self->length, n)
+		TH_LOG("pread returned %zd (errno %s), size field says %u", n,
+		       n < 0 ? strerror(err) : "-", self->length);
+}
+
+TEST_F(dev, pread_copy_matches_mapped_page)
+{
 	bool same = false;
+	ssize_t n = -1;
+	int attempt;
 
-	fd = open(VMC_DEV, O_RDONLY);
-	if (!tap_check(fd >= 0, "open O_RDONLY as root", "open: %s",
-		       strerror(errno)))
-		return;
 	/* The host may update the page meanwhile: compare under seq. */
-	for (attempt = 0; attempt < 10 && !same; attempt++) {
-		u32 s1 = le32toh(m->page->seq_count), s2;
+	for (attempt = 0; attempt < 10; attempt++) {
+		u32 s1 = le32toh(self->m.page->seq_count), s2;
 
-		n = pread(fd, buf, sizeof(buf), 0);
-		same = n == (ssize_t)length &&
-		       !memcmp(buf, (const void *)m->page, length);
-		s2 = le32toh(m->page->seq_count);
+		n = pread(self->fd, buf, sizeof(buf), 0);
+		same = n == (ssize_t)self->length &&
+		       !memcmp(buf, (const void *)self->m.page, self->length);
+		s2 = le32toh(self->m.page->seq_count);
 		if (s1 != s2 || (s1 & 1))
 			same = false;
 		else
 			break;
 	}
-	tap_check(n == (ssize_t)length, "pread of a large buffer returns the page size",
-		  "pread returned %zd (errno %s), size field says %u", n,
-		  n < 0 ? strerror(errno) : "-", length);
-	tap_check(same, "pread copy matches the mapped page",
-		  "bytes differ from the mapping (seq %u)",
-		  le32toh(m->page->seq_count));
-
-	n = read(fd, buf, sizeof(buf));
-	tap_check(n == (ssize_t)length, "read() of the whole file from offset 0",
-		  "read returned %zd, expected %u", n, length);
-	n = read(fd, buf, sizeof(buf));
-	tap_check(n == 0, "read() at the end returns 0 (EOF)",
-		  "read returned %zd (%s)", n, n < 0 ? strerror(errno) : "data");
-	close(fd);
+	EXPECT_TRUE(same)
+		TH_LOG("pread returned %zd of %u bytes or bytes differ from the mapping (seq %u)",
+		       n, self->length, le32toh(self->m.page->seq_count));
 }
 
-static void check_short_reads(const struct vmc_map *m)
+TEST_F(dev, read_whole_file_from_offset_0)
 {
+	ssize_t n = read(self->fd, buf, sizeof(buf));
+
+	EXPECT_EQ((ssize_t)self->length, n)
+		TH_LOG("read returned %zd, expected %u", n, self->length);
+}
+
+TEST_F(dev, read_at_end_returns_0_eof)
+{
+	ssize_t n = read(self->fd, buf, sizeof(buf));
+	int err;
+
+	ASSERT_EQ((ssize_t)self->length, n)
+		TH_LOG("reading up to the end first: read returned %zd, expected %u",
+		       n, self->length);
+	n = read(self->fd, buf, sizeof(buf));
+	err = errno;
+	EXPECT_EQ(0, n)
+		TH_LOG("want 0 (EOF); read returned %zd (%s)", n,
+		       n < 0 ? strerror(err) : "data");
+}
+
+/* magic..version never change under seq_count: exact compares below. */
+TEST_F(dev, short_reads_advance_through_bytes_0_to_9)
+{
+	const unsigned char *pg = (const void *)self->m.page;
 	unsigned char a[16], b[16];
-	const unsigned char *pg = (const void *)m->page;
-	ssize_t n1, n2, n3;
-	int fd;
+	ssize_t n1, n2;
 
-	fd = open(VMC_DEV, O_RDONLY);
-	if (fd < 0) {
-		tap_fail("short reads", "open: %s", strerror(errno));
-		return;
-	}
-	/* magic..version never change under seq_count: exact compare. */
+	n1 = read(self->fd, a, 4);
+	n2 = read(self->fd, b, 6);
+	EXPECT_TRUE(n1 == 4 && n2 == 6 && !memcmp(a, pg, 4) &&
+		    !memcmp(b, pg + 4, 6))
+		TH_LOG("want bytes 0-3, then 4-9; read 4 -> %zd, read 6 -> %zd, or content differs",
+		       n1, n2);
+}
+
+/* Reads 4 then 6 bytes: the position should be 10 afterwards. */
+static void read_4_then_6(struct __test_metadata *_metadata, int fd)
+{
+	unsigned char a[16];
+	ssize_t n1, n2;
+
 	n1 = read(fd, a, 4);
-	n2 = read(fd, b, 6);
-	tap_check(n1 == 4 && n2 == 6 && !memcmp(a, pg, 4) &&
-		  !memcmp(b, pg + 4, 6),
-		  "short reads advance the position (bytes 0-3, then 4-9)",
-		  "read 4 -> %zd, read 6 -> %zd, or content differs", n1, n2);
-	tap_check(lseek(fd, 0, SEEK_CUR) == 10, "position is 10 after 4+6 bytes",
-		  "lseek(0, SEEK_CUR) = %lld", (long long)lseek(fd, 0, SEEK_CUR));
-
-	n1 = pread(fd, a, sizeof(a), length - 4);
-	tap_check(n1 == 4, "pread across the end is short (4 of 16 bytes)",
-		  "pread(16 at size-4) returned %zd", n1);
-	n2 = pread(fd, a, sizeof(a), length);
-	tap_check(n2 == 0, "pread at offset == size returns 0",
-		  "pread returned %zd (%s)", n2, n2 < 0 ? strerror(errno) : "data");
-	n3 = pread(fd, a, 4, 8);
-	tap_check(n3 == 4 && !memcmp(a, pg + 8, 4),
-		  "pread at offset 8 returns version/counter_id/time_type",
-		  "pread returned %zd or content differs", n3);
-	tap_check(lseek(fd, 0, SEEK_CUR) == 10, "pread leaves the position alone",
-		  "position moved to %lld", (long long)lseek(fd, 0, SEEK_CUR));
-	close(fd);
+	n2 = read(fd, a, 6);
+	ASSERT_TRUE(n1 == 4 && n2 == 6)
+		TH_LOG("reading up to 10 first: read 4 -> %zd, read 6 -> %zd", n1, n2);
 }
 
-static void check_seek_einval(int fd, off_t off, int whence, const char *name)
+TEST_F(dev, position_is_10_after_reads_of_4_and_6)
 {
 	off_t r;
+	int err;
 
-	errno = 0;
-	r = lseek(fd, off, whence);
-	tap_check(r == -1 && errno == EINVAL, name, "lseek returned %lld errno %s",
-		  (long long)r, strerror(errno));
+	read_4_then_6(_metadata, self->fd);
+	r = lseek(self->fd, 0, SEEK_CUR);
+	err = errno;
+	EXPECT_EQ(10, r)
+		TH_LOG("lseek(0, SEEK_CUR) = %lld (%s)", (long long)r,
+		       r < 0 ? strerror(err) : "-");
 }
 
-static void check_lseek(const struct vmc_map *m)
+TEST_F(dev, pread_across_end_is_short)
 {
-	const unsigned char *pg = (const void *)m->page;
+	unsigned char a[16];
+	ssize_t n = pread(self->fd, a, sizeof(a), self->length - 4);
+	int err = errno;
+
+	EXPECT_EQ(4, n)
+		TH_LOG("want 4 of 16 bytes; pread(16 at size-4) returned %zd (%s)",
+		       n, n < 0 ? strerror(err) : "-");
+}
+
+TEST_F(dev, pread_at_offset_size_returns_0)
+{
+	unsigned char a[16];
+	ssize_t n = pread(self->fd, a, sizeof(a), self->length);
+	int err = errno;
+
+	EXPECT_EQ(0, n)
+		TH_LOG("want 0 (EOF); pread returned %zd (%s)", n,
+		       n < 0 ? strerror(err) : "data");
+}
+
+TEST_F(dev, pread_at_8_gives_version_counter_id_time_type)
+{
+	const unsigned char *pg = (const void *)self->m.page;
+	unsigned char a[16];
+	ssize_t n = pread(self->fd, a, 4, 8);
+
+	EXPECT_TRUE(n == 4 && !memcmp(a, pg + 8, 4))
+		TH_LOG("want bytes 8-11 of the page; pread returned %zd or content differs",
+		       n);
+}
+
+/* The same preads as the three tests above, from position 10. */
+TEST_F(dev, pread_leaves_the_position_alone)
+{
+	unsigned char a[16];
+	ssize_t n1, n2, n3;
+	off_t r;
+	int err;
+
+	read_4_then_6(_metadata, self->fd);
+	n1 = pread(self->fd, a, sizeof(a), self->length - 4);
+	n2 = pread(self->fd, a, sizeof(a), self->length);
+	n3 = pread(self->fd, a, 4, 8);
+	r = lseek(self->fd, 0, SEEK_CUR);
+	err = errno;
+	EXPECT_EQ(10, r)
+		TH_LOG("want 10; position moved to %lld (%s) after preads returning %zd, %zd, %zd",
+		       (long long)r, r < 0 ? strerror(err) : "-", n1, n2, n3);
+}
+
+TEST_F(dev, lseek_set_8_then_read_gives_bytes_8_to_11)
+{
+	const unsigned char *pg = (const void *)self->m.page;
 	unsigned char b[4];
+	ssize_t n = -1;
 	off_t r;
-	int fd;
 
-	fd = open(VMC_DEV, O_RDONLY);
-	if (fd < 0) {
-		tap_fail("lseek", "open: %s", strerror(errno));
-		return;
-	}
-	r = lseek(fd, 8, SEEK_SET);
-	tap_check(r == 8 && read(fd, b, 4) == 4 && !memcmp(b, pg + 8, 4),
-		  "lseek SEEK_SET 8 then read gives bytes 8-11",
-		  "lseek returned %lld or data differs", (long long)r);
-	r = lseek(fd, -8, SEEK_CUR);
-	tap_check(r == 4, "lseek SEEK_CUR -8 from 12 gives 4",
-		  "returned %lld (%s)", (long long)r, strerror(errno));
-	r = lseek(fd, 0, SEEK_END);
-	tap_check(r == (off_t)length, "lseek SEEK_END 0 gives the file length",
-		  "returned %lld, size %u", (long long)r, length);
-	r = lseek(fd, -(off_t)length, SEEK_END);
-	tap_check(r == 0, "lseek SEEK_END -length gives 0",
-		  "returned %lld (%s)", (long long)r, strerror(errno));
-	r = lseek(fd, length, SEEK_SET);
-	tap_check(r == (off_t)length, "lseek SEEK_SET length (the end) is allowed",
-		  "returned %lld (%s)", (long long)r, strerror(errno));
-	check_seek_einval(fd, -1, SEEK_SET, "lseek SEEK_SET -1 -> EINVAL");
-	check_seek_einval(fd, (off_t)length + 1, SEEK_SET,
-			  "lseek SEEK_SET past the end -> EINVAL");
-	lseek(fd, 0, SEEK_SET);
-	check_seek_einval(fd, -1, SEEK_CUR, "lseek SEEK_CUR before 0 -> EINVAL");
-	check_seek_einval(fd, 1, SEEK_END, "lseek SEEK_END +1 -> EINVAL");
-	check_seek_einval(fd, 0, 42, "lseek with whence 42 -> EINVAL");
-	close(fd);
+	r = lseek(self->fd, 8, SEEK_SET);
+	if (r == 8)
+		n = read(self->fd, b, 4);
+	EXPECT_TRUE(r == 8 && n == 4 && !memcmp(b, pg + 8, 4))
+		TH_LOG("lseek returned %lld, read %zd, or data differs",
+		       (long long)r, n);
 }
 
-/* A shared mapping of one page at 0 with @prot must fail with @err. */
-static void check_mmap_refused(int fd, int prot, int err, const char *name)
+/* Position 12 by reading, so that only SEEK_CUR is under test. */
+TEST_F(dev, lseek_cur_minus_8_from_12_gives_4)
+{
+	ssize_t n = read(self->fd, buf, 12);
+	off_t r;
+	int err;
+
+	ASSERT_EQ(12, n) TH_LOG("reading bytes 0-11 first: read returned %zd", n);
+	r = lseek(self->fd, -8, SEEK_CUR);
+	err = errno;
+	EXPECT_EQ(4, r)
+		TH_LOG("returned %lld (%s)", (long long)r, strerror(err));
+}
+
+TEST_F(dev, lseek_end_0_gives_the_length)
+{
+	off_t r = lseek(self->fd, 0, SEEK_END);
+	int err = errno;
+
+	EXPECT_EQ((off_t)self->length, r)
+		TH_LOG("returned %lld (%s), size %u", (long long)r,
+		       r < 0 ? strerror(err) : "-", self->length);
+}
+
+TEST_F(dev, lseek_end_minus_length_gives_0)
+{
+	off_t r = lseek(self->fd, -(off_t)self->length, SEEK_END);
+	int err = errno;
+
+	EXPECT_EQ(0, r)
+		TH_LOG("returned %lld (%s)", (long long)r, strerror(err));
+}
+
+TEST_F(dev, lseek_set_length_is_allowed)
+{
+	off_t r = lseek(self->fd, self->length, SEEK_SET);
+	int err = errno;
+
+	EXPECT_EQ((off_t)self->length, r)
+		TH_LOG("returned %lld (%s)", (long long)r, strerror(err));
+}
+
+/*
+ * In the test's own body: with the check in a helper function, GCC 12
+ * warns that the harness's setjmp() may clobber its wrapper's "child".
+ */
+#define EXPECT_LSEEK_EINVAL(fd, off, whence) do {			\
+	off_t __r;							\
+	int __err;							\
+									\
+	errno = 0;							\
+	__r = lseek(fd, off, whence);					\
+	__err = errno;							\
+	EXPECT_TRUE(__r == -1 && __err == EINVAL)			\
+		TH_LOG("want -1 with EINVAL; lseek returned %lld errno %s", \
+		       (long long)__r, strerror(__err));		\
+} while (0)
+
+TEST_F(dev, lseek_set_minus_1_einval)
+{
+	EXPECT_LSEEK_EINVAL(self->fd, -1, SEEK_SET);
+}
+
+TEST_F(dev, lseek_set_past_the_end_einval)
+{
+	EXPECT_LSEEK_EINVAL(self->fd, (off_t)self->length + 1, SEEK_SET);
+}
+
+/* The fd is fresh: the position is 0. */
+TEST_F(dev, lseek_cur_before_0_einval)
+{
+	EXPECT_LSEEK_EINVAL(self->fd, -1, SEEK_CUR);
+}
+
+TEST_F(dev, lseek_end_plus_1_einval)
+{
+	EXPECT_LSEEK_EINVAL(self->fd, 1, SEEK_END);
+}
+
+TEST_F(dev, lseek_whence_42_einval)
+{
+	EXPECT_LSEEK_EINVAL(self->fd, 0, 42);
+}
+
+TEST_F(dev, mmap_one_page_read_only_shows_the_magic)
+{
+	void *p = mmap(NULL, self->pagesz, PROT_READ, MAP_SHARED, self->fd, 0);
+	int err = errno;
+	u32 magic;
+
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(err));
+	magic = le32toh(((const struct vmclock_abi *)p)->magic);
+	munmap(p, self->pagesz);
+	EXPECT_EQ((u32)VMCLOCK_MAGIC, magic) TH_LOG("bad magic %#x", magic);
+}
+
+/*
+ * A shared mapping of @len bytes at @off with @prot, unmapped again when
+ * made. Return: 0 when mmap() succeeded, else its errno.
+ */
+static int mmap_errno(int fd, size_t len, int prot, off_t off)
 {
 	void *p;
 
 	errno = 0;
-	p = mmap(NULL, pagesz, prot, MAP_SHARED, fd, 0);
-	tap_check(p == MAP_FAILED && errno == err, name, "mmap %s",
-		  p == MAP_FAILED ? strerror(errno) : "succeeded");
-	if (p != MAP_FAILED)
-		munmap(p, pagesz);
+	p = mmap(NULL, len, prot, MAP_SHARED, fd, off);
+	if (p == MAP_FAILED)
+		return errno ? errno : -1;
+	munmap(p, len);
+	return 0;
 }
 
-/* A PROT_READ mapping must refuse to gain @prot with EACCES. */
-static void check_mprotect_refused(int fd, int prot, const char *name)
+/*
+ * Maps one page PROT_READ (shared) and asks mprotect() to add @prot.
+ * Return: 0 when mprotect() allowed it, else its errno; -1 with the
+ * errno of mmap() in *map_err when the mapping itself failed.
+ */
+static int mprotect_errno(int fd, size_t len, int prot, int *map_err)
 {
-	void *p = mmap(NULL, pagesz, PROT_READ, MAP_SHARED, fd, 0);
-	int ret;
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	int ret, err;
 
 	if (p == MAP_FAILED) {
-		tap_fail(name, "mmap PROT_READ: %s", strerror(errno));
-		return;
+		*map_err = errno;
+		return -1;
 	}
+	*map_err = 0;
 	errno = 0;
-	ret = mprotect(p, pagesz, PROT_READ | prot);
-	tap_check(ret == -1 && errno == EACCES, name,
-		  "mprotect returned %d errno %s", ret, strerror(errno));
-	munmap(p, pagesz);
+	ret = mprotect(p, len, PROT_READ | prot);
+	err = errno;
+	munmap(p, len);
+	return ret ? (err ? err : -1) : 0;
 }
 
-static void check_mmap(void)
+TEST_F(dev, mmap_two_pages_einval)
 {
-	void *p;
-	int fd, rw;
+	int err = mmap_errno(self->fd, 2 * self->pagesz, PROT_READ, 0);
 
-	fd = open(VMC_DEV, O_RDONLY);
-	if (fd < 0) {
-		tap_fail("mmap", "open: %s", strerror(errno));
-		return;
-	}
-	p = mmap(NULL, pagesz, PROT_READ, MAP_SHARED, fd, 0);
-	tap_check(p != MAP_FAILED &&
-		  le32toh(((const struct vmclock_abi *)p)->magic) == VMCLOCK_MAGIC,
-		  "mmap one page PROT_READ MAP_SHARED at 0 shows the magic",
-		  "mmap: %s", p == MAP_FAILED ? strerror(errno) : "bad magic");
-	if (p != MAP_FAILED)
-		munmap(p, pagesz);
-
-	errno = 0;
-	p = mmap(NULL, 2 * pagesz, PROT_READ, MAP_SHARED, fd, 0);
-	tap_check(p == MAP_FAILED && errno == EINVAL, "mmap two pages -> EINVAL",
-		  "mmap %s", p == MAP_FAILED ? strerror(errno) : "succeeded");
-	if (p != MAP_FAILED)
-		munmap(p, 2 * pagesz);
-	errno = 0;
-	p = mmap(NULL, pagesz, PROT_READ, MAP_SHARED, fd, pagesz);
-	tap_check(p == MAP_FAILED && errno == EINVAL,
-		  "mmap at offset one page -> EINVAL",
-		  "mmap %s", p == MAP_FAILED ? strerror(errno) : "succeeded");
-	if (p != MAP_FAILED)
-		munmap(p, pagesz);
-
-	/* The page is data: no executable mapping, now or later. */
-	check_mmap_refused(fd, PROT_READ | PROT_EXEC, EPERM,
-			   "mmap PROT_READ|PROT_EXEC -> EPERM");
-	check_mprotect_refused(fd, PROT_EXEC,
-			       "mprotect(PROT_EXEC) on a read-only mapping -> EACCES");
-	close(fd);
-
-	/* A shared writable mapping needs an fd open for writing first,
-	 * else the VFS answers EACCES before the driver is asked. */
-	rw = open(VMC_DEV, O_RDWR);
-	if (rw < 0) {
-		tap_skip("mmap PROT_WRITE MAP_SHARED -> EROFS",
-			 "open O_RDWR refused (%s): the driver is not reached",
-			 strerror(errno));
-		tap_skip("mprotect(PROT_WRITE) on a mapping from an O_RDWR fd -> EACCES",
-			 "open O_RDWR refused");
-		return;
-	}
-	check_mmap_refused(rw, PROT_READ | PROT_WRITE, EROFS,
-			   "mmap PROT_WRITE MAP_SHARED -> EROFS");
-	/* From a writable fd only VM_MAYWRITE, cleared by the driver, stops
-	 * an upgrade; from an O_RDONLY fd the VFS would refuse anyway. */
-	check_mprotect_refused(rw, PROT_WRITE,
-			       "mprotect(PROT_WRITE) on a mapping from an O_RDWR fd -> EACCES");
-	close(rw);
+	EXPECT_EQ(EINVAL, err)
+		TH_LOG("want EINVAL; mmap %s", err ? strerror(err) : "succeeded");
 }
 
-static void check_permissions(void)
+TEST_F(dev, mmap_at_offset_one_page_einval)
+{
+	int err = mmap_errno(self->fd, self->pagesz, PROT_READ,
+			     (off_t)self->pagesz);
+
+	EXPECT_EQ(EINVAL, err)
+		TH_LOG("want EINVAL; mmap %s", err ? strerror(err) : "succeeded");
+}
+
+/* The page is data: no executable mapping, now or later. */
+TEST_F(dev, mmap_prot_exec_eperm)
+{
+	int err = mmap_errno(self->fd, self->pagesz, PROT_READ | PROT_EXEC, 0);
+
+	EXPECT_EQ(EPERM, err)
+		TH_LOG("want EPERM; mmap %s", err ? strerror(err) : "succeeded");
+}
+
+TEST_F(dev, mprotect_exec_on_read_only_mapping_eacces)
+{
+	int map_err, err;
+
+	err = mprotect_errno(self->fd, self->pagesz, PROT_EXEC, &map_err);
+	ASSERT_EQ(0, map_err) TH_LOG("mmap PROT_READ: %s", strerror(map_err));
+	EXPECT_EQ(EACCES, err)
+		TH_LOG("want EACCES; mprotect %s", err ? strerror(err) : "succeeded");
+}
+
+/*
+ * A shared writable mapping needs an fd open for writing first, else the
+ * VFS answers EACCES before the driver is asked.
+ */
+TEST_F(dev, mmap_shared_writable_erofs)
+{
+	int rw = open(VMC_DEV, O_RDWR), err;
+
+	if (rw < 0)
+		SKIP(return, "open O_RDWR refused (%s): the driver is not reached",
+		     strerror(errno));
+	err = mmap_errno(rw, self->pagesz, PROT_READ | PROT_WRITE, 0);
+	close(rw);
+	EXPECT_EQ(EROFS, err)
+		TH_LOG("want EROFS; mmap %s", err ? strerror(err) : "succeeded");
+}
+
+/*
+ * From a writable fd only VM_MAYWRITE, cleared by the driver, stops an
+ * upgrade; from an O_RDONLY fd the VFS would refuse anyway.
+ */
+TEST_F(dev, mprotect_write_from_o_rdwr_fd_eacces)
+{
+	int rw = open(VMC_DEV, O_RDWR), map_err, err;
+
+	if (rw < 0)
+		SKIP(return, "open O_RDWR refused (%s)", strerror(errno));
+	err = mprotect_errno(rw, self->pagesz, PROT_WRITE, &map_err);
+	close(rw);
+	ASSERT_EQ(0, map_err) TH_LOG("mmap PROT_READ: %s", strerror(map_err));
+	EXPECT_EQ(EACCES, err)
+		TH_LOG("want EACCES; mprotect %s", err ? strerror(err) : "succeeded");
+}
+
+/* The node's mode as found, put back after every test. */
+FIXTURE(perm) {
+	mode_t old;
+};
+
+FIXTURE_SETUP(perm)
 {
 	struct stat st;
-	mode_t old;
+	int ret = stat(VMC_DEV, &st), err = errno;
+
+	ASSERT_EQ(0, ret) TH_LOG("mode of %s: stat: %s", VMC_DEV, strerror(err));
+	self->old = st.st_mode & 07777;
+}
+
+FIXTURE_TEARDOWN(perm)
+{
+	int ret = chmod(VMC_DEV, self->old), err = errno;
+
+	EXPECT_EQ(0, ret)
+		TH_LOG("could not restore mode %04o: %s",
+		       (unsigned int)self->old, strerror(err));
+}
+
+/* Without udev (the rig's busybox) the kernel's mode shows. */
+TEST_F(perm, mode_0600_from_the_kernel)
+{
+	if (!access("/run/udev", F_OK))
+		SKIP(return, "udev is running and may have changed it (%04o)",
+		     (unsigned int)self->old);
+	EXPECT_EQ((mode_t)0600, self->old)
+		TH_LOG("mode is %04o", (unsigned int)self->old);
+}
+
+TEST_F(perm, open_as_nobody_after_chmod_0600_eacces)
+{
+	int status = 0, ret, err;
 	pid_t pid;
-	int status = 0, ret;
 
-	if (stat(VMC_DEV, &st)) {
-		tap_fail("mode of /dev/vmclock0", "stat: %s", strerror(errno));
-		return;
-	}
-	old = st.st_mode & 07777;
-	/* Without udev (the rig's busybox) the kernel's mode shows. */
-	if (access("/run/udev", F_OK))
-		tap_check(old == 0600, "/dev/vmclock0 is mode 0600 from the kernel",
-			  "mode is %04o", (unsigned int)old);
-	else
-		tap_skip("/dev/vmclock0 is mode 0600 from the kernel",
-			 "udev is running and may have changed it (%04o)",
-			 (unsigned int)old);
-
-	if (chmod(VMC_DEV, 0600)) {
-		tap_fail("non-root open -> EACCES", "chmod: %s", strerror(errno));
-		return;
-	}
+	ret = chmod(VMC_DEV, 0600);
+	err = errno;
+	ASSERT_EQ(0, ret) TH_LOG("chmod: %s", strerror(err));
 	pid = fork_flushed();
 	if (pid == 0) {
 		int fd;
@@ -278,47 +507,12 @@ static void check_permissions(void)
 		_exit(errno == EACCES ? 0 : 102);
 	}
 	ret = pid < 0 ? -errno : wait_child(pid, 5000, &status);
-	tap_check(!ret && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "open as nobody after chmod 0600 -> EACCES",
-		  "child: %s", ret ? strerror(-ret) :
-		  !WIFEXITED(status) ? "killed" :
-		  WEXITSTATUS(status) == 100 ? "could not drop to nobody" :
-		  WEXITSTATUS(status) == 101 ? "open succeeded" :
-		  "open failed with another errno");
-	if (chmod(VMC_DEV, old))
-		tap_diag("could not restore mode %04o: %s", (unsigned int)old,
-			 strerror(errno));
+	EXPECT_TRUE(!ret && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("want EACCES; child: %s", ret ? strerror(-ret) :
+		       !WIFEXITED(status) ? "killed" :
+		       WEXITSTATUS(status) == 100 ? "could not drop to nobody" :
+		       WEXITSTATUS(status) == 101 ? "open succeeded" :
+		       "open failed with another errno");
 }
 
-int main(void)
-{
-	struct vmc_map m = { .fd = -1 };
-	const char *why;
-	int ret;
-
-	tap_start("vmclock_dev: /dev/vmclock0 read, lseek, mmap, permissions");
-	why = vmc_unavailable_reason();
-	if (why)
-		tap_skip_all("%s", why);
-	watchdog_arm(60, "vmclock_dev");
-	pagesz = sysconf(_SC_PAGESIZE);
-
-	ret = vmc_map_open(&m);
-	if (ret)
-		tap_bail("cannot open and map %s: %s", VMC_DEV, strerror(-ret));
-	length = le32toh(m.page->size);
-	tap_diag("page size field %u, seq %u", length,
-		 le32toh(m.page->seq_count));
-	if (length > m.len || length < sizeof(struct vmclock_abi))
-		tap_bail("size field %u outside [%zu, %zu]: the rig page is not usable here",
-			 length, sizeof(struct vmclock_abi), m.len);
-
-	check_read_whole(&m);
-	check_short_reads(&m);
-	check_lseek(&m);
-	check_mmap();
-	check_permissions();
-
-	vmc_map_close(&m);
-	return tap_finish();
-}
+VMC_HARNESS_MAIN

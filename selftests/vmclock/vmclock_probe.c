@@ -196,6 +196,35 @@ FIXTURE_TEARDOWN(restore)
 {
 }
 
+TEST_F(restore, host_rewrites_every_field_as_found)
+{
+	struct vmclock_abi now;
+	int ret;
+
+	ASSERT_EQ(0, vmc_unbind());
+	ASSERT_EQ(0, host_cmd("init --magic 0x12345678"))
+		TH_LOG("%s", host_error());
+	ret = host_restore_page(&self->saved);
+	ASSERT_EQ(0, ret) TH_LOG("restore the page: %s", host_error());
+	ASSERT_EQ(0, vmc_bind());
+	ASSERT_TRUE(wait_path(VMC_DEV, true, VMC_SETTLE_MS));
+	ret = vmc_save_page(&now, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("cannot read the page back: %s", strerror(-ret));
+	/*
+	 * The identity of the clock and the disruption state; the clock
+	 * data itself may have moved on since (the rig's steady updates).
+	 */
+	EXPECT_EQ(self->saved.magic, now.magic);
+	EXPECT_EQ(self->saved.size, now.size);
+	EXPECT_EQ(self->saved.version, now.version);
+	EXPECT_EQ(self->saved.counter_id, now.counter_id);
+	EXPECT_EQ(self->saved.time_type, now.time_type);
+	EXPECT_EQ(self->saved.flags, now.flags);
+	EXPECT_EQ(self->saved.tai_offset_sec, now.tai_offset_sec);
+	EXPECT_EQ(self->saved.disruption_marker, now.disruption_marker);
+	EXPECT_EQ(self->saved.vm_generation_counter, now.vm_generation_counter);
+}
+
 TEST_F(restore, page_as_found_binds_as_at_the_start)
 {
 	bool dev, ptp;

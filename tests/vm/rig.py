@@ -207,7 +207,8 @@ def build_host_parts():
     run(["make", "-s", "-C", os.path.join(VM, "guest"), "all"])
     run(["make", "-s", "-C", os.path.join(ROOT, "tools", "vmclock"), "static"])
     run(["make", "-s", "-C", os.path.join(ROOT, "tools", "lib", "vmclock"), "guest"])
-    run(["make", "-s", "-C", os.path.join(ROOT, "selftests", "vmclock"), "all"])
+    run([os.path.join(VM, "kselftest.sh"), "install", "x86_64", os.path.join(BUILD, "kselftest")],
+        stdout=subprocess.DEVNULL)
 
 
 def build_acpi(variant):
@@ -339,18 +340,23 @@ def guest_programs(kernel):
     if arm64.is_arm64(kernel):
         out = arm64.build_guest_parts(ROOT, BUILD)
         guest, vmclock = os.path.join(out, "guest"), os.path.join(out, "vmclock")
-        lib, tests = os.path.join(out, "lib"), os.path.join(out, "selftests")
+        lib = os.path.join(out, "lib")
         busybox = os.path.join(CACHE, "busybox-arm64", "bin", "busybox")
     else:
         guest, vmclock = os.path.join(VM, "guest"), os.path.join(ROOT, "tools", "vmclock", "build")
         lib = os.path.join(ROOT, "tools", "lib", "vmclock", "build")
-        tests = os.path.join(ROOT, "selftests", "vmclock", "build")
         busybox = "/bin/busybox"
     progs = [os.path.join(guest, p) for p in ("rig-echo", "rig-host", "uevent-listen", "ptp-show")]
     progs.append(os.path.join(lib, "vmclock-libcheck"))
-    progs += [p for p in glob.glob(os.path.join(tests, "*"))
-              if os.access(p, os.X_OK) and not p.endswith(".o")]
     return busybox, os.path.join(vmclock, "vmclock-static"), progs
+
+
+def kselftest_install(kernel):
+    """The installed kselftest tree (tests/vm/kselftest.sh) for the kernel's
+    architecture: run_kselftest.sh, the vmclock target and ptp."""
+    if arm64.is_arm64(kernel):
+        return os.path.join(BUILD, "arm64", "kselftest", "install")
+    return os.path.join(BUILD, "kselftest", "install")
 
 
 def make_initramfs(kernel, boot, modules):
@@ -369,6 +375,8 @@ def make_initramfs(kernel, boot, modules):
         shutil.copy2(vmclock, os.path.join(tree, "rig", "bin", "vmclock"))
         for p in progs:
             shutil.copy2(p, os.path.join(tree, "rig", "bin"))
+        shutil.copytree(kselftest_install(kernel), os.path.join(tree, "rig", "kselftest"),
+                        symlinks=True)
         for sub, path in modules.items():
             dst = os.path.join(tree, "rig", "modules", sub)
             if sub.endswith(".ko"):
@@ -447,6 +455,9 @@ class Guest:
                   f"rig.module={self.boot.module}", f"rig.kernel={self.kernel}"]
         if self.boot.cmdline:
             append.append(self.boot.cmdline)
+        if os.environ.get("RIG_SELFTESTS"):
+            # A developer's choice of selftests (comma-separated), for lib.sh.
+            append.append("rig.selftests=" + os.environ["RIG_SELFTESTS"].replace(" ", ","))
         if self.boot.module != "intree" and builtin_vmclock(self.kernel):
             # Keep the built-in driver from registering: ours binds instead.
             append.append("initcall_blacklist=vmclock_platform_driver_init")
@@ -616,8 +627,20 @@ def guest_results(report, label, text):
             report.result(False, f"{label}: {name} exited {rc} without a failed check")
 
     body = text.split("RIG-DMESG-BEGIN")[0]
+    ksft = None
     for raw in body.splitlines():
         line = raw.strip("\r")
+        m = re.match(r"^# kselftest (\S+)(?: exit (\d+))?$", line)
+        if m:
+            if m.group(2) is None:
+                ksft = KselftestRun(report, label, m.group(1))
+            elif ksft is not None:
+                ksft.finish(m.group(2))
+                ksft = None
+            continue
+        if ksft is not None:
+            ksft.line(line)
+            continue
         m = re.match(r"^# selftest (\S+)(?: exit (\d+))?$", line)
         if m:
             if m.group(2) is None:
@@ -643,6 +666,64 @@ def guest_results(report, label, text):
                 prog["failed"] += 0 if good else 1
             report.result(good, f"{label}: {m.group(2).strip()}")
     finish("lost")
+    if ksft is not None:
+        ksft.finish("lost")
+
+
+class KselftestRun:
+    """One `run_kselftest.sh -t COLLECTION:TEST` between the markers
+    "# kselftest C:T" and "# kselftest C:T exit RC" (guest/lib.sh): the
+    runner's own KTAP (plan 1..1, one "ok 1 selftests: C: T" line) with the
+    program's KTAP nested in it, each line prefixed "# ". Every nested test
+    result is a result of the run; so is the runner's verdict, which must
+    agree with them, and the program's plan must match what it ran."""
+
+    def __init__(self, report, label, name):
+        self.report, self.label, self.name = report, label, name
+        self.prog = name.split(":")[-1]
+        self.outer = None        # (good, text) of the runner's line
+        self.plan = None
+        self.ran = self.failed = 0
+
+    def line(self, line):
+        if line.startswith("# "):
+            inner = line[2:]
+            m = PLAN_LINE.match(inner)
+            if m:
+                self.plan = int(m.group(1))
+                return
+            if inner.startswith("Bail out!"):
+                self.failed += 1
+                self.report.result(False, f"{self.label}: {self.prog}: {inner}")
+                return
+            m = TAP_LINE.match(inner)
+            if m:
+                good = m.group(1) == "ok"
+                self.ran += 1
+                self.failed += 0 if good else 1
+                self.report.result(good, f"{self.label}: {self.prog}: {m.group(2).strip()}")
+            return
+        m = TAP_LINE.match(line)
+        if m:
+            self.outer = (m.group(1) == "ok", m.group(2).strip())
+
+    def finish(self, rc):
+        what = f"{self.label}: {self.prog}: run_kselftest.sh"
+        if self.outer is None:
+            self.report.result(False, f"{what} printed no result for {self.name} (exit {rc})")
+            return
+        good, text = self.outer
+        skip = "# SKIP" in text
+        if self.plan is None:
+            self.report.result(False, f"{what}: the program printed no KTAP plan")
+        elif self.plan != self.ran and not (self.plan == 0 and skip):
+            self.report.result(False, f"{what}: the program planned {self.plan} tests, ran {self.ran}")
+        if good != (self.failed == 0):
+            self.report.result(False, f"{what}: runner says {text!r} after {self.failed} failed tests")
+        elif skip:
+            self.report.result(True, f"{what}: {text}")
+        else:
+            self.report.result(good, f"{what}: {text}")
 
 
 def kernel_log(text):

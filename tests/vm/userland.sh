@@ -38,7 +38,8 @@ die() { log "error: $*"; exit 1; }
 name=$1
 case $name in bookworm|sid|bookworm-arm64) ;; *) die "unknown userland $name" ;; esac
 
-top=$UL/$name
+# Keyed by this script: a change to what goes in builds a new tree.
+top=$UL/$name-$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12)
 tree=$top/root
 ARCH_LIBDIR=usr/lib/x86_64-linux-gnu
 CC_STATIC=gcc
@@ -112,8 +113,9 @@ build_bookworm() {
 	mkdir -p "$debs"
 	# The programs' packages, and any library package they need that the
 	# host lacks (ldd below resolves against the extracted tree first).
-	pkgs="chrony linuxptp"
-	for p in $(apt-cache depends chrony linuxptp | awk '/^ *Depends: lib/ { print $2 }' | sort -u); do
+	# bash: the kernel's ptp selftest (phc.sh) is a bash script.
+	pkgs="chrony linuxptp bash"
+	for p in $(apt-cache depends chrony linuxptp bash | awk '/^ *Depends: lib/ { print $2 }' | sort -u); do
 		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 			missing="$missing $p"
 	done
@@ -127,9 +129,10 @@ build_bookworm() {
 	for p in $pkgs; do dpkg-deb -x "$(ls "$debs/${p}_"*.deb | tail -n1)" "$x"; done
 	local libpath=$x/usr/lib/x86_64-linux-gnu:$x/lib/x86_64-linux-gnu
 	local prog out
-	for prog in usr/sbin/chronyd usr/bin/chronyc usr/sbin/phc2sys usr/sbin/phc_ctl; do
+	for prog in usr/sbin/chronyd usr/bin/chronyc usr/sbin/phc2sys usr/sbin/phc_ctl bin/bash; do
 		[ -x "$x/$prog" ] || die "$prog not in the bookworm packages"
-		cp "$x/$prog" "$tree/$prog"
+		# No top-level bin in the tree (the guest's is busybox's).
+		case $prog in bin/*) cp "$x/$prog" "$tree/usr/$prog" ;; *) cp "$x/$prog" "$tree/$prog" ;; esac
 		out=$(LD_LIBRARY_PATH=$libpath ldd "$x/$prog")
 		# Libraries found in the extracted tree are copied from there
 		# (libs_of resolves the path as given), the rest from the host.

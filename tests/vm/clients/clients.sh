@@ -412,3 +412,61 @@ udev_chrony_fired() {
 		grep -qE "/usr/bin/chronyc burst 4/4'\(out\) '(200 OK|503 No such source)'" /tmp/clients/udevd.log
 }
 udevd_stop() { kill $udevd_pid 2>/dev/null; wait $udevd_pid 2>/dev/null; }
+
+# ------------------------------------------------------------------ the kernel's ptp selftest
+# ptp_selftest NAME ARGS OUT: one run of the installed kselftest tree's ptp
+# target (tools/testing/selftests/ptp) through its runner, with ARGS given
+# the runner's way (KSELFTEST_<NAME>_ARGS); its output in OUT.
+ptp_selftest() {
+	var=KSELFTEST_$(echo "$1" | tr a-z. A-Z_)_ARGS
+	# Appending: the runner reopens /dev/stdout for the test's own output.
+	: > "$3"
+	env "$var=$2" "$KSELFTEST/run_kselftest.sh" -t "ptp:$1" >> "$3" 2>&1
+	sed "s/^/# $1: /" "$3"
+}
+
+# kernel_ptp_selftest: the kernel's own PTP selftest against vmclock0.
+# testptp's reading paths (capabilities, time, the three offset ioctls)
+# apply and must pass; setting, shifting and steering the clock cannot
+# apply to a clock the hypervisor owns: testptp -s/-t/-f and phc.sh's three
+# tests (settime, adjtime, adjfreq) must fail, each for the documented
+# reason, not another: setting and stepping the clock are refused with
+# EOPNOTSUPP; a frequency change with ERANGE, as the PTP core refuses any
+# offset beyond the clock's max_adj of 0 before asking the driver.
+# Documentation/kernel-developers.md lists the outcome.
+kernel_ptp_selftest() {
+	dev=$(readlink -f $PHC)
+	ptp_selftest testptp "-d $dev -c -g -k 3 -x 3 -X" /tmp/clients/kt-read.out
+	check "kselftest ptp:testptp reading vmclock0: the runner reports ok" \
+		grep -q '^ok 1 selftests: ptp: testptp$' /tmp/clients/kt-read.out
+	for what in "system and phc clock time offset request okay" \
+		"extended timestamp request returned 3 samples" \
+		"system and phc crosstimestamping request okay" "clock time: "; do
+		check "kselftest ptp:testptp: '$what'" grep -q "$what" /tmp/clients/kt-read.out
+	done
+	check "kselftest ptp:testptp reading vmclock0: no call failed" \
+		not grep -qE 'PTP_|Operation|failed' /tmp/clients/kt-read.out
+	for op in "-s:clock_settime: Operation not supported" \
+		"-t 1:clock_adjtime: Operation not supported" \
+		"-f 1:clock_adjtime: Numerical result out of range"; do
+		ptp_selftest testptp "-d $dev ${op%%:*}" /tmp/clients/kt-set.out
+		check "kselftest ptp:testptp ${op%%:*} on vmclock0 refused: ${op#*:}" \
+			grep -q "${op#*:}" /tmp/clients/kt-set.out
+	done
+	ln -sf /usr/bin/bash /bin/bash
+	ptp_selftest phc.sh "$dev" /tmp/clients/kt-phc.out
+	for t in settime adjtime adjfreq; do
+		check "kselftest ptp:phc.sh $t on vmclock0: FAIL (a read-only clock)" \
+			grep -qE "^TEST: $t +\[FAIL\]" /tmp/clients/kt-phc.out
+	done
+	check "kselftest ptp:phc.sh: the runner reports not ok (exit 1)" \
+		grep -q '^not ok 1 selftests: ptp: phc.sh # exit=1$' /tmp/clients/kt-phc.out
+	for op in "set 0:Operation not supported" "adj 10:Operation not supported" \
+		"freq 100:Numerical result out of range"; do
+		# shellcheck disable=SC2086
+		timeout 10 phc_ctl "$dev" ${op%%:*} > /tmp/clients/phc-refused.out 2>&1
+		sed "s/^/# phc_ctl ${op%%:*}: /" /tmp/clients/phc-refused.out
+		check "phc.sh's phc_ctl ${op%%:*} on vmclock0 refused: ${op#*:}" \
+			grep -q "${op#*:}" /tmp/clients/phc-refused.out
+	done
+}

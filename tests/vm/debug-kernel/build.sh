@@ -17,22 +17,18 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${VMCLOCK_CACHE:-/var/cache/vmclock}
-APT=$CACHE/apt/bpo
-SRCPKG=linux-source-6.12
-SUITE=bookworm-backports
 JOBS=${JOBS:-$(nproc)}
+# shellcheck source=tests/vm/linux-source.sh
+. "$HERE/../linux-source.sh"
+SRCPKG=$LINUX_SOURCE_PKG
 
 log() { printf 'debug-kernel: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[ -e "$APT/sources.list" ] || die "no private apt state in $APT (run tests/vm/setup.sh)"
-apt_opts=(-o "Dir::Etc::SourceList=$APT/sources.list" -o "Dir::State::Lists=$APT/lists"
-	-o "Dir::Cache=$APT/cache" -o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root)
-
+[ -e "$CACHE/apt/bpo/sources.list" ] || die "no private apt state in $CACHE/apt/bpo (run tests/vm/setup.sh)"
 # The version the private lists offer (no network needed to know it).
-version=$(apt-cache "${apt_opts[@]}" show "$SRCPKG/$SUITE" 2>/dev/null |
-	sed -n 's/^Version: //p' | head -n1)
-[ -n "$version" ] || die "$SRCPKG not found in $SUITE"
+version=$(linux_source_version)
+[ -n "$version" ] || die "$SRCPKG not found in $LINUX_SOURCE_SUITE"
 inputs=$(cat "$HERE/config" "$HERE/build.sh" | sha256sum | cut -c1-12)
 key=$(printf '%s' "$version" | tr -c 'A-Za-z0-9.+\n' '_')-$inputs
 top=$CACHE/debug-kernel-$key
@@ -51,13 +47,7 @@ log "building the debug kernel $key (once; about 4 min on 2 cores)"
 t0=$(date +%s)
 rm -rf "$top"
 mkdir -p "$top/tmp"
-debs=$CACHE/debs
-mkdir -p "$debs"
-deb=$(ls "$debs/${SRCPKG}_${version//:/%3a}_all.deb" 2>/dev/null || true)
-if [ -z "$deb" ]; then
-	(cd "$debs" && apt-get "${apt_opts[@]}" -q download "$SRCPKG/$SUITE" >/dev/null)
-	deb=$(ls "$debs/${SRCPKG}_${version//:/%3a}_all.deb")
-fi
+deb=$(linux_source_deb) || die "cannot download $SRCPKG"
 src=$top/tmp/src
 mkdir -p "$src"
 dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$SRCPKG.tar.xz" |

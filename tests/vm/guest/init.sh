@@ -8,6 +8,10 @@ export PATH=/bin:/sbin:/rig/bin:/usr/sbin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# The links udev makes on a full system; kselftest's runner writes to
+# /dev/stdout (on a bare devtmpfs that would make a regular file).
+ln -sf /proc/self/fd /dev/fd
+for i in 0:stdin 1:stdout 2:stderr; do ln -sf "/proc/self/fd/${i%%:*}" "/dev/${i#*:}"; done
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mkdir -p /tmp /run && mount -t tmpfs tmpfs /tmp
 # Arguments the host put on the kernel command line as rig.NAME=VALUE.

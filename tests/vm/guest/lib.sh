@@ -102,11 +102,25 @@ vmclock_ptp() {
 	return 1
 }
 
-# run_selftest NAME [ARGS]: run one selftest program; its TAP lines pass through.
+# The installed kselftest tree (tests/vm/kselftest.sh install) and the
+# vmclock target's directory in it.
+KSELFTEST=/rig/kselftest
+VMCLOCK_TESTS=$KSELFTEST/drivers/ptp/vmclock
+
+# run_selftest NAME [ARGS]: run one program of the vmclock target directly
+# (vmclock_stress, which takes arguments); its KTAP lines pass through.
 run_selftest() {
-	prog=/rig/bin/$1; shift
+	prog=$VMCLOCK_TESTS/$1; shift
 	[ -x "$prog" ] || { notok "selftest $prog present"; return 1; }
 	"$prog" "$@"
+}
+
+# run_kselftest COLLECTION:TEST: one test through the installed tree's own
+# runner, between the markers the rig parses (rig.py guest_results).
+run_kselftest() {
+	echo "# kselftest $1"
+	"$KSELFTEST/run_kselftest.sh" -t "$1"
+	echo "# kselftest $1 exit $?"
 }
 
 # page_u64 OFFSET [DEV]: one little-endian u64 of the page, read through the
@@ -130,17 +144,18 @@ bring_up() {
 	check "/dev/vmclock0 appears" wait_for 5 test -c /dev/vmclock0
 }
 
-# driver_selftests: bring_up, then every selftest of selftests/vmclock (or
-# those named in $RIG_SELFTESTS).
+# driver_selftests: bring_up, then every test of the installed vmclock
+# kselftest target (or those named in $RIG_SELFTESTS), one at a time through
+# run_kselftest.sh, so that the host's steady updates can stop around two.
 driver_selftests() {
 	bring_up
 	export VMCLOCK_KO=/rig/modules/${RIG_MODULE:-ours}/ptp_vmclock.ko
-	for t in ${RIG_SELFTESTS:-vmclock_dev vmclock_ptp vmclock_xts vmclock_flux vmclock_poll vmclock_uevent vmclock_probe vmclock_lifecycle}; do
+	list=$(echo "${RIG_SELFTESTS:-}" | tr , ' ')
+	[ -n "$list" ] || list=$(sed -n 's|^drivers/ptp/vmclock:||p' "$KSELFTEST/kselftest-list.txt")
+	for t in $list; do
 		# Poll and uevent checks time the page's updates: no steady ones then.
 		case $t in vmclock_poll|vmclock_uevent) host steady --stop >/dev/null ;; esac
-		echo "# selftest $t"
-		run_selftest "$t"
-		echo "# selftest $t exit $?"
+		run_kselftest "drivers/ptp/vmclock:$t"
 		case $t in vmclock_poll|vmclock_uevent) host steady >/dev/null ;; esac
 	done
 }
