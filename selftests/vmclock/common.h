@@ -3,7 +3,7 @@
  * Helpers shared by the vmclock selftests: finding the devices, rebinding
  * the driver, reading the page through the core's seq reader, bounded waits.
  *
- * These never print TAP lines (tap.h counters are per program); failures are
+ * These never print results (the harness and kselftest.h do); failures are
  * negative errno values, with a human-readable detail where it helps.
  */
 #ifndef VMCLOCK_SELFTEST_COMMON_H
@@ -44,7 +44,8 @@ const char *vmc_dev_path(void);
 uint64_t mono_ns(void);
 void sleep_ms(unsigned int ms);
 
-/* Kills the program with a TAP "Bail out!" when a wait hangs anyway. */
+/* Kills the program with a KTAP "Bail out!" when a wait hangs anyway
+ * (vmclock_stress; harness programs have the harness's per-test timeout). */
 void watchdog_arm(unsigned int seconds, const char *what);
 
 /*
@@ -117,7 +118,7 @@ int host_restore_page(const struct vmclock_abi *saved);
  */
 pid_t host_cmds_later(unsigned int delay_ms, const char *const cmds[]);
 
-/* fork() after flushing stdio so a child never repeats buffered TAP. */
+/* fork() after flushing stdio so a child never repeats buffered KTAP. */
 pid_t fork_flushed(void);
 /* Waits up to @timeout_ms; on timeout kills the child and returns
  * -ETIMEDOUT. Otherwise 0 and the wait status in *status. */

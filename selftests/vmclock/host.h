@@ -29,7 +29,7 @@ int vmc_rig_request(const char *cmdline, unsigned int timeout_ms,
 
 /*
  * printf-style wrapper: formats the command line, calls vmc_rig_request() and,
- * on failure, leaves a one-line explanation in host_error() for a TAP
+ * on failure, leaves a one-line explanation in host_error() for a test's
  * reason. Return: as vmc_rig_request().
  */
 int host_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -35,8 +35,17 @@
  *	back, every blocked poller returns after each unbind, only documented
  *	errnos, the kernel is not tainted.
  *
+ * A plain kselftest.h program, not a kselftest_harness.h one: one invocation
+ * is one fuzz run (or one lifecycle storm), and its per-path verdicts are
+ * separate results of that single run, which the harness would tear apart
+ * into separate processes. The plan ("1..N", printed first) counts every
+ * result the mode prints, so each check point prints exactly one result on
+ * every path; a failure's reason is a "# " line just before its result.
+ * Without a VMClock device or root the program skips as a whole (exit 4);
+ * a run that cannot go on bails out (exit 1).
+ *
  * Figures (calls, errno counts and the slowest call per path, cycles run)
- * are printed as TAP diagnostics. Host commands: fuzz, set, bump, disrupt.
+ * are printed as KTAP diagnostics. Host commands: fuzz, set, bump, disrupt.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,7 +68,7 @@
 
 #include "common.h"
 #include "host.h"
-#include "tap.h"
+#include "kselftest.h"
 
 #define MAX_ERRNO	256
 #define MAX_SLOW	16
@@ -118,6 +127,42 @@ static bool allowed(const int *list, int e)
 		if (*list == e)
 			return true;
 	return false;
+}
+
+/*
+ * A "# " diagnostic line per line of the message: host replies and errors
+ * can span several lines, and ksft_print_msg() prefixes only the first.
+ */
+static void vdiag(const char *fmt, va_list ap)
+{
+	char buf[1024], *line, *save = NULL;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		ksft_print_msg("%s\n", line);
+}
+
+static void __printf(1, 2) diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(fmt, ap);
+	va_end(ap);
+}
+
+/* One result; a failure's reason goes just before it, as "# " lines. */
+static bool __printf(3, 4) check(bool pass, const char *name, const char *why_fmt, ...)
+{
+	va_list ap;
+
+	if (!pass) {
+		va_start(ap, why_fmt);
+		vdiag(why_fmt, ap);
+		va_end(ap);
+	}
+	ksft_test_result(pass, "%s\n", name);
+	return pass;
 }
 
 /*
@@ -218,7 +263,7 @@ static void path_report(const struct path *p)
 			n += snprintf(buf + n, sizeof(buf) - n, " %s=%llu",
 				      e ? strerrorname_np(e) : "other",
 				      (unsigned long long)p->err[e]);
-	tap_diag("%s", buf);
+	diag("%s", buf);
 }
 
 /*
@@ -292,8 +337,8 @@ static void stall_report(int ncpu)
 		for (i = 0; i < n; i++)
 			if (shm->stalls[c][i].end - shm->stalls[c][i].start > longest)
 				longest = shm->stalls[c][i].end - shm->stalls[c][i].start;
-		tap_diag("cpu %d sentinel: %u late wake-ups over %.0f ms, longest stall %.3f ms",
-			 c, n, 2 * SENTINEL_NS / 1e6, longest / 1e6);
+		diag("cpu %d sentinel: %u late wake-ups over %.0f ms, longest stall %.3f ms",
+		     c, n, 2 * SENTINEL_NS / 1e6, longest / 1e6);
 	}
 }
 
@@ -316,16 +361,25 @@ static uint64_t worst_unstalled_ns(const struct path *p)
 
 		if (ns > worst)
 			worst = ns;
-		tap_diag("%s: slow call %.3f ms on cpu %d->%d, %.3f ms of it the vCPU stalled",
-			 p->name, c->ns / 1e6, c->cpu0, c->cpu1, st / 1e6);
+		diag("%s: slow call %.3f ms on cpu %d->%d, %.3f ms of it the vCPU stalled",
+		     p->name, c->ns / 1e6, c->cpu0, c->cpu1, st / 1e6);
 	}
 	if (p->nslow > MAX_SLOW)	/* not all examined: the plain maximum */
 		worst = p->slow_ns;
 	return worst ? worst : p->slow_ns;
 }
 
-/* The path checks: ran at all, documented errnos only, never slow. */
+/*
+ * The path checks: ran at all, documented errnos only, never slow. A timed
+ * path prints two results (the timing one a skip when only reported), an
+ * untimed one one: path_results() counts them for the plan.
+ */
 enum timing { UNTIMED, TIMING_REPORTED, TIMING_CHECKED };
+
+static unsigned int path_results(enum timing timing)
+{
+	return timing == UNTIMED ? 1 : 2;
+}
 
 static void path_checks(const char *phase, const struct path *p, enum timing timing,
 			uint64_t allowance_ns)
@@ -336,9 +390,10 @@ static void path_checks(const char *phase, const struct path *p, enum timing tim
 	path_report(p);
 	snprintf(name, sizeof(name), "stress %s: %s: ran and saw only documented errnos",
 		 phase, p->name);
-	tap_check(p->calls > 0 && !p->undocumented, name, "%llu calls, first undocumented errno %d (%s)",
-		  (unsigned long long)p->calls, p->undocumented,
-		  p->undocumented > 0 ? strerror(p->undocumented) : "-");
+	check(p->calls > 0 && !p->undocumented, name,
+	      "%llu calls, first undocumented errno %d (%s)", (unsigned long long)p->calls,
+	      p->undocumented,
+	      p->undocumented > 0 ? strerror(p->undocumented) : "-");
 	if (timing == UNTIMED)
 		return;
 	worst = worst_unstalled_ns(p);
@@ -346,18 +401,19 @@ static void path_checks(const char *phase, const struct path *p, enum timing tim
 		 "stress %s: %s: no call slower than %d ms (vCPU stalls aside)",
 		 phase, p->name, VMC_SNAP_BOUND_MS);
 	if (timing == TIMING_REPORTED) {
-		tap_skip(name, "timings reported, not checked, on this kernel (slowest %.3f ms)",
-			 worst / 1e6);
+		ksft_test_result_code(KSFT_SKIP, name,
+			"timings reported, not checked, on this kernel (slowest %.3f ms)",
+			worst / 1e6);
 		return;
 	}
-	tap_check(worst <= SLOW_NS + allowance_ns, name,
-		  "slowest call %.3f ms (vCPU stalls aside), allowed %.3f ms (the bound + the slowest control call)",
-		  worst / 1e6, (SLOW_NS + allowance_ns) / 1e6);
+	check(worst <= SLOW_NS + allowance_ns, name,
+	      "slowest call %.3f ms (vCPU stalls aside), allowed %.3f ms (the bound + the slowest control call)",
+	      worst / 1e6, (SLOW_NS + allowance_ns) / 1e6);
 }
 
-static bool is_control(const struct path *p)
+static bool is_control(const char *name)
 {
-	return !strncmp(p->name, "control:", 8);
+	return !strncmp(name, "control:", 8);
 }
 
 /* ------------------------------------------------------------ fuzz */
@@ -369,7 +425,7 @@ static int open_or_die(const char *path, int flags)
 	int fd = open(path, flags | O_CLOEXEC);
 
 	if (fd < 0)
-		tap_bail("open %s: %s", path, strerror(errno));
+		ksft_exit_fail_msg("open %s: %s\n", path, strerror(errno));
 	return fd;
 }
 
@@ -542,7 +598,7 @@ static void *rd_epoll(void *arg)
 	char buf[4096];
 
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
-		tap_bail("epoll on %s: %s", VMC_DEV, strerror(errno));
+		ksft_exit_fail_msg("epoll on %s: %s\n", VMC_DEV, strerror(errno));
 	while (!atomic_load(&stop)) {
 		struct stamp t0 = stamp_now();
 		int r = epoll_wait(ep, &ev, 1, POLL_MS);
@@ -563,40 +619,59 @@ static void *rd_epoll(void *arg)
 	return NULL;
 }
 
-static int run_fuzz(unsigned int seconds, enum timing timing)
+/*
+ * The paths of a fuzz run. One process per path: no shared mm, so no
+ * mmap_lock or TLB shoot-down waits between them. A NULL fn: filled by
+ * the previous.
+ */
+static const struct reader {
+	void *(*fn)(void *);
+	const char *name;
+	const int *allowed;
+} rd[] = {
+	{ rd_sysoff, "PTP_SYS_OFFSET", err_ptp },
+	{ rd_extended, "PTP_SYS_OFFSET_EXTENDED", err_ptp },
+	{ rd_precise, "PTP_SYS_OFFSET_PRECISE", err_precise },
+	{ rd_gettime, "clock_gettime", err_ptp },
+	{ rd_read, "read", err_read },
+	{ NULL, "lseek", err_none },
+	{ rd_pread, "pread", err_read },
+	{ rd_mmap, "mmap", err_none },
+	{ rd_poll, "poll", err_none },
+	{ rd_epoll, "epoll", err_none },
+	/* driver-free controls */
+	{ rd_control, "control: getppid", err_none },
+	{ rd_zero, "control: read /dev/zero", err_none },
+};
+
+/*
+ * The results a fuzz run prints: the readers stopped, the host's fuzz, the
+ * checks of each path (see path_checks()), the taint.
+ */
+static unsigned int fuzz_plan(enum timing timing)
+{
+	unsigned int plan = 3;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rd); i++)
+		plan += path_results(is_control(rd[i].name) ? UNTIMED : timing);
+	return plan;
+}
+
+static void run_fuzz(unsigned int seconds, enum timing timing)
 {
 	uint64_t allowance = 0;
-	/* One process per path: no shared mm, so no mmap_lock or TLB
-	 * shoot-down waits between them. A NULL fn: filled by the previous. */
-	static const struct {
-		void *(*fn)(void *);
-		const char *name;
-		const int *allowed;
-	} rd[] = {
-		{ rd_sysoff, "PTP_SYS_OFFSET", err_ptp },
-		{ rd_extended, "PTP_SYS_OFFSET_EXTENDED", err_ptp },
-		{ rd_precise, "PTP_SYS_OFFSET_PRECISE", err_precise },
-		{ rd_gettime, "clock_gettime", err_ptp },
-		{ rd_read, "read", err_read },
-		{ NULL, "lseek", err_none },
-		{ rd_pread, "pread", err_read },
-		{ rd_mmap, "mmap", err_none },
-		{ rd_poll, "poll", err_none },
-		{ rd_epoll, "epoll", err_none },
-		/* driver-free controls */
-		{ rd_control, "control: getppid", err_none },
-		{ rd_zero, "control: read /dev/zero", err_none },
-	};
-	const size_t n = sizeof(rd) / sizeof(rd[0]);
+	const size_t n = ARRAY_SIZE(rd);
 	pid_t pids[16], sentinels[MAX_CPUS] = { 0 };
 	int c, ncpu;
 	char cmd[96];
 	long taint0 = kernel_taint();
+	unsigned int hung = 0;
 	size_t i;
 	int ret;
 
 	if (ptp_find(ptp_dev, sizeof(ptp_dev)) < 0)
-		tap_bail("no PTP clock vmclock0");
+		ksft_exit_fail_msg("no PTP clock vmclock0\n");
 	for (i = 0; i < n; i++) {
 		shm->paths[i].name = rd[i].name;
 		shm->paths[i].allowed = rd[i].allowed;
@@ -607,7 +682,7 @@ static int run_fuzz(unsigned int seconds, enum timing timing)
 			continue;
 		pids[i] = fork_flushed();
 		if (pids[i] < 0)
-			tap_bail("fork: %s", strerror(errno));
+			ksft_exit_fail_msg("fork: %s\n", strerror(errno));
 		if (pids[i] == 0) {
 			signal(SIGALRM, SIG_DFL);
 			rd[i].fn(&shm->paths[i]);
@@ -630,13 +705,16 @@ static int run_fuzz(unsigned int seconds, enum timing timing)
 		 (long)time(NULL), FUZZ_PAUSE_US);
 	ret = host_cmd_timeout((seconds + 60) * 1000, "%s", cmd);
 	atomic_store(&stop, true);
+	/* One result for every reader, each hung one's name before it. */
 	for (i = 0; i < n; i++) {
 		int status;
 
-		if (pids[i] > 0 && wait_child(pids[i], 5000, &status))
-			tap_fail("stress fuzz: a reader process stops when asked",
-				 "%s reader still running 5 s later (killed)", rd[i].name);
+		if (pids[i] > 0 && wait_child(pids[i], 5000, &status)) {
+			diag("%s reader still running 5 s later (killed)", rd[i].name);
+			hung++;
+		}
 	}
+	ksft_test_result(!hung, "stress fuzz: a reader process stops when asked\n");
 	for (c = 0; c < ncpu && c < MAX_CPUS; c++) {
 		int status;
 
@@ -644,9 +722,8 @@ static int run_fuzz(unsigned int seconds, enum timing timing)
 			wait_child(sentinels[c], 5000, &status);
 	}
 
-	tap_check(!ret, "stress fuzz: the host fuzzed the page and restored it",
-		  "%s", host_error());
-	tap_diag("host %s", host_reply());
+	check(!ret, "stress fuzz: the host fuzzed the page and restored it", "%s", host_error());
+	diag("host %s", host_reply());
 	stall_report(ncpu);
 	/*
 	 * The driver-free controls measure what the guest cannot account
@@ -656,28 +733,27 @@ static int run_fuzz(unsigned int seconds, enum timing timing)
 	for (i = 0; i < n; i++) {
 		uint64_t worst;
 
-		if (!is_control(&shm->paths[i]))
+		if (!is_control(shm->paths[i].name))
 			continue;
 		worst = worst_unstalled_ns(&shm->paths[i]);
 		if (worst > allowance)
 			allowance = worst;
 	}
-	tap_diag("allowance over the %d ms bound from the controls: %.3f ms",
-		 VMC_SNAP_BOUND_MS, allowance / 1e6);
+	diag("allowance over the %d ms bound from the controls: %.3f ms",
+	     VMC_SNAP_BOUND_MS, allowance / 1e6);
 	for (i = 0; i < n; i++) {
 		const struct path *p = &shm->paths[i];
 
-		path_checks("fuzz", p, is_control(p) ? UNTIMED : timing, allowance);
+		path_checks("fuzz", p, is_control(p->name) ? UNTIMED : timing, allowance);
 		if (rd[i].fn == rd_poll || rd[i].fn == rd_epoll)
-			tap_diag("%s: timeouts=%llu readable=%llu hup_or_err=%llu", p->name,
-				 (unsigned long long)p->extra[0],
-				 (unsigned long long)p->extra[1],
-				 (unsigned long long)p->extra[2]);
+			diag("%s: timeouts=%llu readable=%llu hup_or_err=%llu", p->name,
+			     (unsigned long long)p->extra[0],
+			     (unsigned long long)p->extra[1],
+			     (unsigned long long)p->extra[2]);
 	}
-	tap_check(!(kernel_taint() & ~taint0 & TAINT_CRASH_BITS),
-		  "stress fuzz: kernel not newly tainted (D, W)",
-		  "tainted %ld, was %ld", kernel_taint(), taint0);
-	return tap_finish();
+	check(!(kernel_taint() & ~taint0 & TAINT_CRASH_BITS),
+	      "stress fuzz: kernel not newly tainted (D, W)",
+	      "tainted %ld, was %ld", kernel_taint(), taint0);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -703,7 +779,7 @@ static pid_t start_churn(void)
 	churn = mmap(NULL, sizeof(*churn), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (churn == MAP_FAILED)
-		tap_bail("mmap: %s", strerror(errno));
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 	pid = fork_flushed();
 	if (pid == 0) {
 		unsigned long i;
@@ -757,7 +833,7 @@ static void *lc_poller(void *arg)
 
 			ep = epoll_create1(EPOLL_CLOEXEC);
 			if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
-				tap_bail("epoll: %s", strerror(errno));
+				ksft_exit_fail_msg("epoll: %s\n", strerror(errno));
 		}
 		for (;;) {
 			unsigned int rev;
@@ -948,16 +1024,28 @@ fail_note(struct failure *f, unsigned long cycle, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int run_lifecycle(unsigned long unbinds, unsigned long rmmods)
+/*
+ * The results a lifecycle storm prints: unbind/bind, pollers, rmmod refused,
+ * rmmod/insmod, the checks of each of its LC_PATHS paths (untimed), the
+ * host's churn, bound at the end, the taint.
+ */
+#define LC_PATHS	4
+
+static unsigned int lifecycle_plan(void)
+{
+	return 4 + LC_PATHS * path_results(UNTIMED) + 3;
+}
+
+static void run_lifecycle(unsigned long unbinds, unsigned long rmmods)
 {
 	struct path open_poll = { .name = "open (poller)", .allowed = err_open_gone, .extra = { 0 } };
 	struct path open_epoll = { .name = "open (epoll poller)", .allowed = err_open_gone,
 				   .extra = { 1 } };
 	struct path phc = { .name = "PHC clock_gettime+EXTENDED", .allowed = err_ptp_gone };
 	struct path user = { .name = "open+mmap+pread", .allowed = err_user_gone };
-	struct path *paths[] = { &open_poll, &open_epoll, &phc, &user };
-	pthread_t tid[4];
-	void *(*fns[4])(void *) = { lc_poller, lc_poller, lc_phc, lc_user };
+	struct path *paths[LC_PATHS] = { &open_poll, &open_epoll, &phc, &user };
+	pthread_t tid[LC_PATHS];
+	void *(*fns[LC_PATHS])(void *) = { lc_poller, lc_poller, lc_phc, lc_user };
 	struct failure f_unbind = { 0 }, f_bind = { 0 }, f_poll = { 0 }, f_busy = { 0 },
 		       f_rmmod = { 0 }, f_insmod = { 0 };
 	unsigned long c, u_done = 0, r_done = 0, busy_tries = 0;
@@ -969,11 +1057,11 @@ static int run_lifecycle(unsigned long unbinds, unsigned long rmmods)
 	int i, ret, status;
 
 	if (!ko || access(ko, R_OK))
-		tap_bail("VMCLOCK_KO (the module file) not set or unreadable");
+		ksft_exit_fail_msg("VMCLOCK_KO (the module file) not set or unreadable\n");
 	churn_pid = start_churn();
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < LC_PATHS; i++)
 		if (pthread_create(&tid[i], NULL, fns[i], paths[i]))
-			tap_bail("pthread_create failed");
+			ksft_exit_fail_msg("pthread_create failed\n");
 	sleep_ms(300);
 
 	for (c = 1; c <= unbinds; c++) {
@@ -1051,76 +1139,90 @@ load:
 	if (!pollers_returned())
 		fail_note(&f_poll, 0, "final unbind: %d pollers still blocked",
 			  atomic_load(&in_poll));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < LC_PATHS; i++)
 		pthread_join(tid[i], NULL);
 	kill(churn_pid, SIGKILL);
 	waitpid(churn_pid, &status, 0);
 	ret = vmc_bind();
 
-	tap_diag("unbind/bind cycles %lu good of %lu in %.1f s, rmmod/insmod cycles %lu good of %lu in %.1f s "
-		 "(%lu removals refused while users left)",
-		 u_done, unbinds, (t1 - t0) / 1e9, r_done, rmmods, (mono_ns() - t1) / 1e9,
-		 busy_tries);
-	tap_diag("pollers woke: readable=%lu hup_or_err=%lu error=%lu",
-		 atomic_load(&poll_returns[0]), atomic_load(&poll_returns[1]),
-		 atomic_load(&poll_returns[2]));
-	tap_diag("host churn requests=%lu failed=%lu %s", atomic_load(&churn->done),
-		 atomic_load(&churn->failed), churn->first_error);
-	tap_check(u_done == unbinds && !f_unbind.count && !f_bind.count,
-		  "stress lifecycle: every unbind/bind cycle brings the devices back",
-		  "%lu failed, first: %s%s", f_unbind.count + f_bind.count, f_unbind.first,
-		  f_bind.first);
-	tap_check(!f_poll.count && atomic_load(&poll_returns[2]) == 0,
-		  "stress lifecycle: every blocked poller returns after unbind or unload",
-		  "%lu misses, first: %s; poll errors %lu", f_poll.count, f_poll.first,
-		  atomic_load(&poll_returns[2]));
-	tap_check(!f_busy.count, "stress lifecycle: rmmod with files open is refused (EBUSY/EWOULDBLOCK)",
-		  "%lu times, first: %s", f_busy.count, f_busy.first);
-	tap_check(r_done == rmmods && !f_rmmod.count && !f_insmod.count,
-		  "stress lifecycle: every rmmod/insmod cycle brings the devices back",
-		  "%lu failed, first: %s%s", f_rmmod.count + f_insmod.count, f_rmmod.first,
-		  f_insmod.first);
-	for (i = 0; i < 4; i++)
+	diag("unbind/bind cycles %lu good of %lu in %.1f s, rmmod/insmod cycles %lu good of %lu in %.1f s "
+	     "(%lu removals refused while users left)",
+	     u_done, unbinds, (t1 - t0) / 1e9, r_done, rmmods, (mono_ns() - t1) / 1e9,
+	     busy_tries);
+	diag("pollers woke: readable=%lu hup_or_err=%lu error=%lu",
+	     atomic_load(&poll_returns[0]), atomic_load(&poll_returns[1]),
+	     atomic_load(&poll_returns[2]));
+	diag("host churn requests=%lu failed=%lu %s", atomic_load(&churn->done),
+	     atomic_load(&churn->failed), churn->first_error);
+	check(u_done == unbinds && !f_unbind.count && !f_bind.count,
+	      "stress lifecycle: every unbind/bind cycle brings the devices back",
+	      "%lu failed, first: %s%s", f_unbind.count + f_bind.count, f_unbind.first,
+	      f_bind.first);
+	check(!f_poll.count && atomic_load(&poll_returns[2]) == 0,
+	      "stress lifecycle: every blocked poller returns after unbind or unload",
+	      "%lu misses, first: %s; poll errors %lu", f_poll.count, f_poll.first,
+	      atomic_load(&poll_returns[2]));
+	check(!f_busy.count, "stress lifecycle: rmmod with files open is refused (EBUSY/EWOULDBLOCK)",
+	      "%lu times, first: %s", f_busy.count, f_busy.first);
+	check(r_done == rmmods && !f_rmmod.count && !f_insmod.count,
+	      "stress lifecycle: every rmmod/insmod cycle brings the devices back",
+	      "%lu failed, first: %s%s", f_rmmod.count + f_insmod.count, f_rmmod.first,
+	      f_insmod.first);
+	for (i = 0; i < LC_PATHS; i++)
 		path_checks("lifecycle", paths[i], UNTIMED, 0);
-	tap_check(atomic_load(&churn->done) > 0 && atomic_load(&churn->failed) == 0,
-		  "stress lifecycle: the host bumped, disrupted and notified throughout",
-		  "%lu of %lu requests failed: %s", atomic_load(&churn->failed),
-		  atomic_load(&churn->done), churn->first_error);
-	tap_check(!ret && devices_back(ptp), "stress lifecycle: the driver is bound at the end",
-		  "bind: %s", strerror(-ret));
-	tap_check(!(kernel_taint() & ~taint0 & TAINT_CRASH_BITS),
-		  "stress lifecycle: kernel not newly tainted (D, W)",
-		  "tainted %ld, was %ld", kernel_taint(), taint0);
-	return tap_finish();
+	check(atomic_load(&churn->done) > 0 && atomic_load(&churn->failed) == 0,
+	      "stress lifecycle: the host bumped, disrupted and notified throughout",
+	      "%lu of %lu requests failed: %s", atomic_load(&churn->failed),
+	      atomic_load(&churn->done), churn->first_error);
+	check(!ret && devices_back(ptp), "stress lifecycle: the driver is bound at the end",
+	      "bind: %s", strerror(-ret));
+	check(!(kernel_taint() & ~taint0 & TAINT_CRASH_BITS),
+	      "stress lifecycle: kernel not newly tainted (D, W)",
+	      "tainted %ld, was %ld", kernel_taint(), taint0);
+}
+
+static void __attribute__((noreturn)) usage(void)
+{
+	fprintf(stderr, "usage: vmclock_stress fuzz SECONDS [report-timing] | lifecycle UNBINDS RMMODS\n");
+	exit(KSFT_FAIL);
 }
 
 int main(int argc, char **argv)
 {
+	enum { FUZZ, LIFECYCLE } mode;
+	enum timing timing = TIMING_CHECKED;
 	const char *why;
 
-	tap_start("vmclock_stress: hostile page and lifecycle storms");
-	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shm == MAP_FAILED)
-		tap_bail("mmap: %s", strerror(errno));
+	ksft_print_header();
+	ksft_print_msg("vmclock_stress: hostile page and lifecycle storms\n");
 	/* "fuzz SECONDS report-timing": a guest that cannot time its calls. */
 	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "report-timing"))) &&
 	    !strcmp(argv[1], "fuzz")) {
-		why = vmc_unavailable_reason();
-		if (why)
-			tap_skip_all("%s", why);
-		watchdog_arm(atoi(argv[2]) + 120, "vmclock_stress fuzz");
-		return run_fuzz((unsigned int)atoi(argv[2]),
-				argc == 4 ? TIMING_REPORTED : TIMING_CHECKED);
+		mode = FUZZ;
+		if (argc == 4)
+			timing = TIMING_REPORTED;
+	} else if (argc == 4 && !strcmp(argv[1], "lifecycle")) {
+		mode = LIFECYCLE;
+	} else {
+		usage();
 	}
-	if (argc == 4 && !strcmp(argv[1], "lifecycle")) {
-		why = vmc_unavailable_reason();
-		if (why)
-			tap_skip_all("%s", why);
+	why = vmc_unavailable_reason();
+	if (why)
+		ksft_exit_skip("%s\n", why);
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+
+	if (mode == FUZZ) {
+		ksft_set_plan(fuzz_plan(timing));
+		watchdog_arm(atoi(argv[2]) + 120, "vmclock_stress fuzz");
+		run_fuzz((unsigned int)atoi(argv[2]), timing);
+	} else {
+		ksft_set_plan(lifecycle_plan());
 		watchdog_arm(900, "vmclock_stress lifecycle");
 		if (!vmc_device_name() || !vmc_bound())
-			tap_bail("driver not bound to a vmclock device");
-		return run_lifecycle(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10));
+			ksft_exit_fail_msg("driver not bound to a vmclock device\n");
+		run_lifecycle(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10));
 	}
-	fprintf(stderr, "usage: vmclock_stress fuzz SECONDS [report-timing] | lifecycle UNBINDS RMMODS\n");
-	return 2;
+	ksft_finished();
 }
