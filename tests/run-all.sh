@@ -21,10 +21,11 @@ declare -A SUITES=(
 	[checkpatch]="bash $ROOT/tests/checkpatch.sh"
 	[udev]="bash $ROOT/tests/udev/check.sh"
 	[deb]="bash $ROOT/tests/deb-check.sh"
+	[ktap]="python3 $ROOT/tests/vm/test_ktap.py"
 	[vm]="python3 $ROOT/tests/vm/rig.py"
 	[apt]="python3 $ROOT/tests/vm/apt/apt-check.py"
 )
-ORDER=(kbuild checkpatch compat dt udev unit host-tool guest-tools lib cli deb vm apt)
+ORDER=(kbuild checkpatch compat dt udev unit host-tool guest-tools ktap lib cli deb vm apt)
 [ $# -gt 0 ] && ORDER=("$@")
 
 passed=0 failed=0 skipped=0
