@@ -293,6 +293,15 @@ int vmc_rebind(void)
 	return vmc_bind();
 }
 
+int vmc_rebind_settled(void)
+{
+	int ret = vmc_rebind();
+
+	if (ret)
+		return ret;
+	return wait_path(VMC_DEV, true, VMC_SETTLE_MS) ? 0 : -ETIMEDOUT;
+}
+
 int vmc_map_open(struct vmc_map *m)
 {
 	long pg = sysconf(_SC_PAGESIZE);

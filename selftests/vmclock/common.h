@@ -84,6 +84,9 @@ int vmc_unbind(void);
 int vmc_bind(void);
 /* Unbind (if bound) then bind; returns vmc_bind()'s result. */
 int vmc_rebind(void);
+/* vmc_rebind(), then up to VMC_SETTLE_MS for /dev/vmclock0 to appear:
+ * 0, the bind's -errno, or -ETIMEDOUT when the device did not come. */
+int vmc_rebind_settled(void);
 bool vmc_bound(void);
 
 /* The page through /dev/vmclock0: one read-only shared page. */

@@ -169,17 +169,22 @@ FIXTURE_SETUP(flux)
 		self->ptp = open(ptpdev, O_RDONLY | O_CLOEXEC);
 }
 
-FIXTURE_TEARDOWN(flux)
+/* The next test (or program) must not find the page still in flux. */
+static void stall_settle(struct __test_metadata *_metadata, bool pending)
 {
 	struct stall_stats st = { 0 };
 	int ret;
 
-	/* The next test (or program) must not find the page still in flux. */
-	if (self->stall_pending) {
-		ret = stall_wait_end(&st);
-		EXPECT_EQ(0, ret) TH_LOG("the host's stall did not end: %s",
-					 ret == -EIO ? host_error() : strerror(-ret));
-	}
+	if (!pending)
+		return;
+	ret = stall_wait_end(&st);
+	EXPECT_EQ(0, ret) TH_LOG("the host's stall did not end: %s",
+				 ret == -EIO ? host_error() : strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(flux)
+{
+	stall_settle(_metadata, self->stall_pending);
 	if (self->ptp >= 0)
 		close(self->ptp);
 	vmc_map_close(&self->m);
@@ -303,14 +308,7 @@ FIXTURE_SETUP(flux_insmod)
 /* Leave the driver as we found it for the next test and program. */
 FIXTURE_TEARDOWN(flux_insmod)
 {
-	struct stall_stats st = { 0 };
-	int ret;
-
-	if (self->stall_pending) {
-		ret = stall_wait_end(&st);
-		EXPECT_EQ(0, ret) TH_LOG("the host's stall did not end: %s",
-					 ret == -EIO ? host_error() : strerror(-ret));
-	}
+	stall_settle(_metadata, self->stall_pending);
 	if (self->have_ko && access("/sys/module/" VMC_MODULE, F_OK))
 		vmc_module_load(self->ko, self->params);
 	if (!wait_path(VMC_DEV, true, VMC_SETTLE_MS))

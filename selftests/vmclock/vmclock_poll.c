@@ -171,7 +171,7 @@ static int env_restore(struct poll_env *env, char *why, size_t len)
 		env->page_changed = false;
 	}
 	if (env->rebound) {
-		if ((vmc_rebind() || !wait_path(VMC_DEV, true, VMC_SETTLE_MS)) && !err++)
+		if (vmc_rebind_settled() && !err++)
 			snprintf(why, len, "rebinding with the restored page failed");
 		env->rebound = false;
 	}
@@ -190,13 +190,13 @@ static int page_flags_rebind(struct poll_env *env, u64 flags, char *why, size_t 
 		return -1;
 	}
 	env->rebound = true;
-	ret = vmc_rebind();
-	if (ret) {
-		snprintf(why, len, "rebind failed: %s", strerror(-ret));
+	ret = vmc_rebind_settled();
+	if (ret == -ETIMEDOUT) {
+		snprintf(why, len, "no %s after the rebind", VMC_DEV);
 		return -1;
 	}
-	if (!wait_path(VMC_DEV, true, VMC_SETTLE_MS)) {
-		snprintf(why, len, "no %s after the rebind", VMC_DEV);
+	if (ret) {
+		snprintf(why, len, "rebind failed: %s", strerror(-ret));
 		return -1;
 	}
 	return 0;

@@ -196,16 +196,25 @@ FIXTURE_TEARDOWN(restore)
 {
 }
 
-TEST_F(restore, host_rewrites_every_field_as_found)
+/* Unbound, the page made unbindable (bad magic), then put back as saved. */
+static void unbind_break_restore(struct __test_metadata *_metadata,
+				 const struct vmclock_abi *saved)
 {
-	struct vmclock_abi now;
 	int ret;
 
 	ASSERT_EQ(0, vmc_unbind());
 	ASSERT_EQ(0, host_cmd("init --magic 0x12345678"))
 		TH_LOG("%s", host_error());
-	ret = host_restore_page(&self->saved);
+	ret = host_restore_page(saved);
 	ASSERT_EQ(0, ret) TH_LOG("restore the page: %s", host_error());
+}
+
+TEST_F(restore, host_rewrites_every_field_as_found)
+{
+	struct vmclock_abi now;
+	int ret;
+
+	unbind_break_restore(_metadata, &self->saved);
 	ASSERT_EQ(0, vmc_bind());
 	ASSERT_TRUE(wait_path(VMC_DEV, true, VMC_SETTLE_MS));
 	ret = vmc_save_page(&now, NULL);
@@ -230,11 +239,7 @@ TEST_F(restore, page_as_found_binds_as_at_the_start)
 	bool dev, ptp;
 	int ret;
 
-	ASSERT_EQ(0, vmc_unbind());
-	ASSERT_EQ(0, host_cmd("init --magic 0x12345678"))
-		TH_LOG("%s", host_error());
-	ret = host_restore_page(&self->saved);
-	ASSERT_EQ(0, ret) TH_LOG("restore the page: %s", host_error());
+	unbind_break_restore(_metadata, &self->saved);
 	ret = vmc_bind();
 	dev = wait_path(VMC_DEV, true, VMC_SETTLE_MS);
 	ptp = wait_ptp(true, self->had_ptp ? VMC_SETTLE_MS : 200);

@@ -213,7 +213,6 @@ struct uev_env {
 static void env_put_back(struct __test_metadata *_metadata, struct uev_env *e)
 {
 	char now[32] = "";
-	bool bound;
 	int ret;
 
 	if (e->interval[0] && !param_read("poll_interval_ms", now, sizeof(now)) &&
@@ -224,10 +223,10 @@ static void env_put_back(struct __test_metadata *_metadata, struct uev_env *e)
 	}
 	ret = host_restore_page(&e->saved);
 	EXPECT_EQ(0, ret) TH_LOG("restoring the page failed: %s", host_error());
-	ret = vmc_rebind();
-	bound = !ret && wait_path(VMC_DEV, true, VMC_SETTLE_MS);
-	EXPECT_TRUE(bound) TH_LOG("rebinding with the restored page failed: %s%s",
-				  ret ? strerror(-ret) : "no ", ret ? "" : VMC_DEV);
+	ret = vmc_rebind_settled();
+	EXPECT_EQ(0, ret) TH_LOG("rebinding with the restored page failed: %s%s",
+				 ret == -ETIMEDOUT ? "no " : strerror(-ret),
+				 ret == -ETIMEDOUT ? VMC_DEV : "");
 }
 
 static void env_setup(struct __test_metadata *_metadata, struct uev_env *e,
@@ -262,7 +261,7 @@ static void env_setup(struct __test_metadata *_metadata, struct uev_env *e,
 		return;
 	if (host_cmd("set flags=%llu", (unsigned long long)flags))
 		snprintf(why, sizeof(why), "%s", host_error());
-	else if (vmc_rebind() || !wait_path(VMC_DEV, true, VMC_SETTLE_MS))
+	else if (vmc_rebind_settled())
 		snprintf(why, sizeof(why), "rebind failed or no %s", VMC_DEV);
 	/* No teardown follows a failed setup: undo here. */
 	if (why[0])
